@@ -1,0 +1,111 @@
+"""Aula: a back office for online-course businesses that sell through others."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from app.config import Config, config_from_env
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    if config is None:
+        config = config_from_env()
+    if isinstance(config, dict):
+        app.config.from_object(config_from_env())
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set")
+
+    logging.basicConfig(level=logging.INFO)
+    _init_extensions(app)
+
+    from app import cli, errors, security, web
+
+    web.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (register every table on the metadata)
+    from app.transactions import configure_sqlite
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        options.setdefault("connect_args", {})["timeout"] = 30
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
+    )
+    limiter.init_app(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _select_locale():
+    if current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def _select_timezone():
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.member import bp as member_bp
+    from app.blueprints.partner import bp as partner_bp
+    from app.blueprints.platform import bp as platform_bp
+    from app.blueprints.public import bp as public_bp
+    from app.blueprints.reseller import bp as reseller_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(platform_bp, url_prefix="/platform")
+    app.register_blueprint(partner_bp, url_prefix="/partner")
+    app.register_blueprint(reseller_bp, url_prefix="/reseller")
+    app.register_blueprint(member_bp, url_prefix="/member")
+
+    @app.before_request
+    def _remember_request_start():
+        g.brand = None

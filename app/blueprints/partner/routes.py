@@ -1,0 +1,10 @@
+from flask_login import current_user
+
+from app.blueprints.partner import bp
+from app.web import render
+
+
+@bp.route("/")
+def home():
+    partner = current_user.partner
+    return render("partner/home.html", partner=partner, wallet=partner.wallet)

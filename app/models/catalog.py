@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+product_courses = sa.Table(
+    "product_courses",
+    db.metadata,
+    sa.Column("product_id", sa.ForeignKey("products.id"), primary_key=True),
+    sa.Column("course_id", sa.ForeignKey("courses.id"), primary_key=True),
+)
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+    __table_args__ = (
+        sa.CheckConstraint("value_per_enrolment >= 0", name="value_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Credits a partner pays per enrolment unless it has a custom value.
+    value_per_enrolment: Mapped[int] = mapped_column(sa.Integer, default=0)
+    assign_to_all_partners: Mapped[bool] = mapped_column(default=False)
+    # Set for a whitelabel partner's own course: visible only to that partner.
+    owner_partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lessons = relationship(
+        "Lesson", order_by="Lesson.position", back_populates="course", cascade="all, delete-orphan"
+    )
+    partner_prices = relationship(
+        "CoursePartner", back_populates="course", cascade="all, delete-orphan"
+    )
+
+
+class CoursePartner(db.Model):
+    """A course shared with one chosen partner, optionally at a custom value."""
+
+    __tablename__ = "course_partners"
+    __table_args__ = (
+        sa.CheckConstraint("custom_value IS NULL OR custom_value >= 0", name="custom_not_negative"),
+    )
+
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), primary_key=True)
+    custom_value: Mapped[int | None] = mapped_column(sa.Integer)
+
+    course = relationship("Course", back_populates="partner_prices")
+    partner = relationship("Partner")
+
+
+class Lesson(db.Model):
+    __tablename__ = "lessons"
+    __table_args__ = (sa.UniqueConstraint("course_id", "position", name="uq_lessons_course_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    has_homework: Mapped[bool] = mapped_column(default=False)
+    is_checkpoint: Mapped[bool] = mapped_column(default=False)
+
+    course = relationship("Course", back_populates="lessons")
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (sa.CheckConstraint("kind IN ('access','one_off')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="access")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    courses = relationship("Course", secondary=product_courses, order_by="Course.id")
+    offers = relationship("Offer", back_populates="product", order_by="Offer.id")
+
+
+class Offer(db.Model):
+    """A plan of a product: price plus default access settings."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        sa.CheckConstraint(
+            "review_method IN ('automatic','teacher','none')", name="review_method_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    price_cents: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # None = all lessons available.
+    lessons_available: Mapped[int | None] = mapped_column(sa.Integer)
+    # Days after the start date at which each lesson opens, by position; empty = all at once.
+    release_delays: Mapped[list] = mapped_column(sa.JSON, default=list)
+    review_method: Mapped[str] = mapped_column(sa.String(20), default="automatic")
+    checkpoints_enabled: Mapped[bool] = mapped_column(default=False)
+
+    product = relationship("Product", back_populates="offers")

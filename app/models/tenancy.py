@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class Partner(db.Model):
+    """A partner company that enrols its students with prepaid credits."""
+
+    __tablename__ = "partners"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('default','whitelabel')", name="kind_known"),
+        sa.CheckConstraint(
+            "low_balance_threshold IS NULL OR low_balance_threshold >= 0",
+            name="threshold_not_negative",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="default")
+    domain: Mapped[str | None] = mapped_column(sa.String(253), unique=True)
+    brand_color: Mapped[str | None] = mapped_column(sa.String(7))
+    logo_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # None = use the platform default threshold.
+    low_balance_threshold: Mapped[int | None] = mapped_column(sa.Integer)
+    # When the last "not enough credits" alert went out (at most one an hour).
+    last_credit_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_whitelabel(self) -> bool:
+        return self.kind == "whitelabel"
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.name}>"
+
+
+class Company(db.Model):
+    """A client company (azienda) administered by a partner or by the platform."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    vat_number: Mapped[str | None] = mapped_column(sa.String(30))
+    contact: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reseller(db.Model):
+    """A reseller organisation; its users have role reseller, its customers role customer."""
+
+    __tablename__ = "resellers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlatformSettings(db.Model):
+    """One row of platform-wide settings editable by the platform admin."""
+
+    __tablename__ = "platform_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    low_balance_threshold: Mapped[int] = mapped_column(sa.Integer, default=10)
+    refund_on_cancel: Mapped[bool] = mapped_column(default=True)

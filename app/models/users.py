@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    PLATFORM_ADMIN = "platform_admin"
+    PARTNER_ADMIN = "partner_admin"
+    RESELLER = "reseller"
+    CUSTOMER = "customer"
+    STUDENT = "student"
+
+
+ROLE_HOME = {
+    Role.PLATFORM_ADMIN: "platform.home",
+    Role.PARTNER_ADMIN: "partner.home",
+    Role.RESELLER: "reseller.home",
+    Role.CUSTOMER: "member.home",
+    Role.STUDENT: "member.home",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('platform_admin','partner_admin','reseller','customer','student')",
+            name="role_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), index=True)
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # Tenancy: a partner admin or a partner's student belongs to a partner;
+    # a reseller user or a customer belongs to a reseller.
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner = relationship("Partner", foreign_keys=[partner_id])
+    reseller = relationship("Reseller", foreign_keys=[reseller_id])
+    company = relationship("Company", foreign_keys=[company_id])
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in {r.value for r in roles}
+
+    @property
+    def home_endpoint(self) -> str:
+        return ROLE_HOME[Role(self.role)]
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

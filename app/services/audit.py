@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import AuditEvent, User
+
+
+def record(actor: User | None, action: str, obj=None, *, partner_id: int | None = None, **details) -> AuditEvent:
+    """Record that ``actor`` did ``action`` to ``obj`` (in the caller's transaction)."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=getattr(obj, "id", None),
+        partner_id=partner_id,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+    db.session.add(event)
+    return event

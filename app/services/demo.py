@@ -1,0 +1,104 @@
+"""The demo data of DESIGN.md §4. Idempotent: running it twice changes nothing."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import (
+    Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, Product, Reseller, Role, User,
+)
+from app.services import wallets
+from app.services.enrolments import settings
+from app.services.users import create_user, find_user_by_email
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def _get_or_create(model, defaults=None, **lookup):
+    obj = db.session.execute(db.select(model).filter_by(**lookup)).scalar_one_or_none()
+    if obj is None:
+        obj = model(**lookup, **(defaults or {}))
+        db.session.add(obj)
+        db.session.flush()
+    return obj
+
+
+def _user(email, role, name, **tenant):
+    user = find_user_by_email(email)
+    if user is None:
+        user = create_user(None, email=email, role=role, name=name, password=DEMO_PASSWORD, **tenant)
+    return user
+
+
+def seed_demo() -> None:
+    settings()
+    admin = _user("admin@example.com", Role.PLATFORM_ADMIN, "Platform Admin")
+
+    demo_partner = _get_or_create(Partner, name="Demo Partner", defaults={"kind": "default"})
+    academy = _get_or_create(
+        Partner, name="Academy WL",
+        defaults={"kind": "whitelabel", "domain": "academy.localhost", "brand_color": "#6f42c1"},
+    )
+    _user("partner@example.com", Role.PARTNER_ADMIN, "Paola Partner", partner=demo_partner)
+    _user("wl@example.com", Role.PARTNER_ADMIN, "Walter Whitelabel", partner=academy)
+
+    wallet = wallets.wallet_of(demo_partner)
+    if wallet.balance == 0 and not _has_entries(wallet):
+        wallets.recharge(wallet, 100, actor=admin, note="Demo opening balance",
+                         idempotency_key="demo:opening-balance")
+    wallets.wallet_of(academy)
+
+    reseller = _get_or_create(Reseller, name="Demo Reseller")
+    wallets.wallet_of(reseller)
+    _user("reseller@example.com", Role.RESELLER, "Rita Reseller", reseller=reseller)
+    customer = _user("customer@example.com", Role.CUSTOMER, "Carlo Customer", reseller=reseller)
+    wallets.wallet_of(customer)
+
+    student = _user("student@example.com", Role.STUDENT, "Sara Student", partner=demo_partner)
+
+    courses = []
+    for title, value, lessons in [
+        ("Workplace Safety Basics", 10, ["Introduction", "Hazards", "Emergency procedures", "Final test"]),
+        ("GDPR for Teams", 15, ["What is personal data", "Lawful bases", "Data subject rights"]),
+        ("Excel Essentials", 8, ["Cells and formulas", "Tables", "Charts", "Pivot tables", "Checkpoint quiz"]),
+    ]:
+        course = _get_or_create(Course, title=title, defaults={
+            "value_per_enrolment": value, "assign_to_all_partners": title != "GDPR for Teams",
+            "description": f"{title}: a demo course."})
+        if not course.lessons:
+            for position, lesson_title in enumerate(lessons, start=1):
+                db.session.add(Lesson(course_id=course.id, position=position, title=lesson_title,
+                                      is_checkpoint=lesson_title.endswith(("test", "quiz"))))
+        courses.append(course)
+    gdpr = courses[1]
+    _get_or_create(CoursePartner, course_id=gdpr.id, partner_id=demo_partner.id, defaults={"custom_value": 12})
+
+    _get_or_create(Course, title="Academy Onboarding", defaults={
+        "owner_partner_id": academy.id, "value_per_enrolment": 0, "description": "Academy WL's own course."})
+
+    bundle = _get_or_create(Product, name="Office Bundle", defaults={"kind": "access"})
+    if not bundle.courses:
+        bundle.courses = [courses[0], courses[2]]
+    safety = _get_or_create(Product, name="Workplace Safety", defaults={"kind": "access"})
+    if not safety.courses:
+        safety.courses = [courses[0]]
+    _get_or_create(Offer, product_id=bundle.id, name="Full access", defaults={"price_cents": 19900})
+    _get_or_create(Offer, product_id=bundle.id, name="Drip (one lesson a week)", defaults={
+        "price_cents": 14900, "release_delays": [0, 7, 14, 21, 28]})
+    _get_or_create(Offer, product_id=safety.id, name="Standard", defaults={"price_cents": 4900})
+
+    invoice = _get_or_create(Invoice, number="2026-0001", defaults={"customer_name": "Rossi S.r.l."})
+    if not invoice.lines:
+        db.session.add(InvoiceLine(invoice_id=invoice.id, product_id=bundle.id, description="Office Bundle",
+                                   quantity=5, unit_price_cents=19900))
+        db.session.add(InvoiceLine(invoice_id=invoice.id, description="Setup fee", quantity=1,
+                                   unit_price_cents=5000))
+    db.session.flush()
+    _ = student
+
+
+def _has_entries(wallet) -> bool:
+    from app.models import WalletEntry
+
+    return db.session.execute(
+        db.select(WalletEntry.id).where(WalletEntry.wallet_id == wallet.id).limit(1)
+    ).first() is not None

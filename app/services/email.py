@@ -1,0 +1,101 @@
+"""The email outbox.
+
+``queue_email`` writes a row in the caller's transaction and asks for a send
+job after commit. ``deliver`` sends one row and records the outcome; a
+failing mail server marks it failed (RQ retries it) and never undoes the
+event that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import current_app, render_template
+from flask_mail import Message
+
+from app.extensions import db, mail
+from app.jobs import enqueue_after_commit
+from app.models import EmailMessage
+from app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue_email(template: str, recipient: str, subject: str, **context) -> EmailMessage:
+    """Render ``email/<template>.txt`` (and ``.html`` if present) into the outbox."""
+    body_text = render_template(f"email/{template}.txt", **context)
+    try:
+        body_html = render_template(f"email/{template}.html", **context)
+    except Exception:  # noqa: BLE001 - the HTML part is optional
+        body_html = None
+    message = EmailMessage(
+        template=template,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        status="queued",
+    )
+    db.session.add(message)
+    db.session.flush()
+    _send_after_commit(message.id)
+    return message
+
+
+def _send_after_commit(email_id: int) -> None:
+    from app.jobs.email import send_email_job
+
+    enqueue_after_commit(send_email_job, email_id, retry=True)
+
+
+def deliver(email_id: int) -> str:
+    """Send one outbox row now; return its new status. The caller commits."""
+    message = db.session.get(EmailMessage, email_id)
+    if message is None or message.status == "sent":
+        return "sent" if message else "missing"
+    message.attempts += 1
+    message.last_attempt_at = utcnow()
+    try:
+        _transport(message)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
+        message.status = "failed"
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning("email %s to %s failed: %s", message.id, message.recipient, exc)
+    else:
+        message.status = "sent"
+        message.sent_at = utcnow()
+        message.last_error = None
+    return message.status
+
+
+def _transport(message: EmailMessage) -> None:
+    if not current_app.config.get("MAIL_SERVER"):
+        text = f"--- email to {message.recipient}: {message.subject}\n{message.body_text}\n---"
+        log.info(text)
+        print(text, file=sys.stderr)
+        return
+    mail.send(
+        Message(
+            subject=message.subject,
+            recipients=[message.recipient],
+            body=message.body_text,
+            html=message.body_html,
+        )
+    )
+
+
+def resend(email: EmailMessage) -> None:
+    """Queue a failed email again (platform admin's 're-send')."""
+    email.status = "queued"
+    db.session.flush()
+    _send_after_commit(email.id)
+
+
+def resend_failed(actor) -> int:
+    failed = db.session.execute(
+        db.select(EmailMessage).where(EmailMessage.status == "failed")
+    ).scalars().all()
+    for message in failed:
+        resend(message)
+    return len(failed)

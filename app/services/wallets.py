@@ -1,0 +1,276 @@
+"""The credit ledger. The only code that changes a wallet's balance.
+
+Invariants (DESIGN.md §2), kept under concurrency on PostgreSQL and SQLite:
+
+1. balance >= 0: the balance moves by one conditional
+   ``UPDATE … SET balance = balance + :amount WHERE balance + :amount >= 0``
+   whose RETURNING row says whether it applied; a CHECK backs it up.
+2. balance = sum of entries: the UPDATE and the entry are one transaction.
+3. entries are append-only: no code updates or deletes them, and a trigger
+   refuses it in the database.
+4. an idempotency key applies once: the wallet row is locked first
+   (``SELECT … FOR UPDATE``; SQLite's BEGIN IMMEDIATE serialises writers),
+   so a repeat sees the first one's entry and returns it unchanged; a
+   UNIQUE index backs it up.
+
+Functions add and flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
+from app.services import DomainError
+
+MAX_AMOUNT = 1_000_000_000
+
+
+class InvalidAmount(DomainError):
+    pass
+
+
+class InsufficientCredits(DomainError):
+    def __init__(self, needed: int, available: int):
+        super().__init__(
+            f"Not enough credits: {needed} needed, {available} available, {needed - available} missing."
+        )
+        self.needed = needed
+        self.available = available
+
+    @property
+    def missing(self) -> int:
+        return self.needed - self.available
+
+
+class IdempotencyKeyReused(DomainError):
+    pass
+
+
+# --- wallets -----------------------------------------------------------------
+
+
+def wallet_of(owner: Partner | Reseller | User) -> Wallet:
+    """The owner's wallet, created empty the first time it is asked for."""
+    column = {Partner: Wallet.partner_id, Reseller: Wallet.reseller_id, User: Wallet.user_id}[type(owner)]
+    wallet = db.session.execute(db.select(Wallet).where(column == owner.id)).scalar_one_or_none()
+    if wallet is None:
+        wallet = Wallet(balance=0, **{column.key: owner.id})
+        db.session.add(wallet)
+        db.session.flush()
+    return wallet
+
+
+def _lock(*wallet_ids: int) -> None:
+    """Lock the wallet rows (in id order, so two transfers never deadlock)."""
+    db.session.execute(
+        sa.select(Wallet.id).where(Wallet.id.in_(wallet_ids)).order_by(Wallet.id).with_for_update()
+    ).all()
+
+
+def _replay(wallet_id: int, key: str | None) -> WalletEntry | None:
+    if not key:
+        return None
+    entry = db.session.execute(
+        db.select(WalletEntry).where(WalletEntry.idempotency_key == key)
+    ).scalar_one_or_none()
+    if entry is not None and entry.wallet_id != wallet_id:
+        raise IdempotencyKeyReused("This request key was already used for another wallet.")
+    if entry is not None:
+        entry.replayed = True
+    return entry
+
+
+def _check_amount(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise InvalidAmount("The amount must be a whole number of credits.")
+    if amount <= 0:
+        raise InvalidAmount("The amount must be a positive whole number.")
+    if amount > MAX_AMOUNT:
+        raise InvalidAmount(f"The amount may be at most {MAX_AMOUNT}.")
+
+
+def _move(
+    wallet: Wallet,
+    delta: int,
+    kind: EntryKind,
+    *,
+    actor: User | None,
+    note: str = "",
+    idempotency_key: str | None = None,
+    enrolment_id: int | None = None,
+    reverses_entry_id: int | None = None,
+    counterpart_wallet_id: int | None = None,
+) -> WalletEntry:
+    """Change the balance by ``delta`` and append the entry. Wallet must be locked."""
+    table = Wallet.__table__
+    new_balance = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == wallet.id, table.c.balance + delta >= 0)
+        .values(balance=table.c.balance + delta)
+        .returning(table.c.balance)
+    ).scalar_one_or_none()
+    if new_balance is None:
+        available = db.session.execute(
+            sa.select(table.c.balance).where(table.c.id == wallet.id)
+        ).scalar_one()
+        raise InsufficientCredits(needed=-delta, available=available)
+    # Keep the ORM object in step with the row we just changed.
+    sa.orm.attributes.set_committed_value(wallet, "balance", new_balance)
+    entry = WalletEntry(
+        wallet_id=wallet.id,
+        amount=delta,
+        balance_after=new_balance,
+        kind=kind.value,
+        actor_id=actor.id if actor is not None else None,
+        note=(note or "")[:500],
+        idempotency_key=idempotency_key or None,
+        enrolment_id=enrolment_id,
+        reverses_entry_id=reverses_entry_id,
+        counterpart_wallet_id=counterpart_wallet_id,
+    )
+    entry.replayed = False
+    entry.balance_before = new_balance - delta
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _single(wallet, delta, kind, *, idempotency_key=None, **kwargs) -> WalletEntry:
+    _lock(wallet.id)
+    replay = _replay(wallet.id, idempotency_key)
+    if replay is not None:
+        return replay
+    return _move(wallet, delta, kind, idempotency_key=idempotency_key, **kwargs)
+
+
+# --- use cases -----------------------------------------------------------------
+
+
+def recharge(wallet: Wallet, amount: int, *, actor: User, note: str = "", idempotency_key: str | None = None) -> WalletEntry:
+    """A platform admin adds credits."""
+    _check_amount(amount)
+    return _single(wallet, amount, EntryKind.RECHARGE, actor=actor, note=note, idempotency_key=idempotency_key)
+
+
+def deduct(wallet: Wallet, amount: int, *, actor: User, note: str = "", idempotency_key: str | None = None) -> WalletEntry:
+    """A platform admin removes credits; refused (nothing changes) beyond the balance."""
+    _check_amount(amount)
+    return _single(wallet, -amount, EntryKind.DEDUCTION, actor=actor, note=note, idempotency_key=idempotency_key)
+
+
+def debit_for_enrolment(
+    wallet: Wallet, amount: int, *, enrolment_id: int, actor: User | None, note: str = "",
+    idempotency_key: str | None = None,
+) -> WalletEntry | None:
+    """Charge an enrolment. A free course (amount 0) leaves no entry."""
+    if amount == 0:
+        return None
+    _check_amount(amount)
+    return _single(
+        wallet, -amount, EntryKind.ENROLMENT_DEBIT, actor=actor, note=note,
+        enrolment_id=enrolment_id, idempotency_key=idempotency_key,
+    )
+
+
+def refund(debit: WalletEntry, *, actor: User | None, note: str = "") -> WalletEntry:
+    """Give back what an enrolment debit took, as a new entry that references it."""
+    if debit.kind != EntryKind.ENROLMENT_DEBIT.value:
+        raise DomainError("Only an enrolment debit can be refunded.")
+    return _single(
+        debit.wallet, -debit.amount, EntryKind.ENROLMENT_REFUND, actor=actor, note=note,
+        enrolment_id=debit.enrolment_id, reverses_entry_id=debit.id,
+        idempotency_key=f"refund:{debit.id}",
+    )
+
+
+@dataclass
+class Transfer:
+    out_entry: WalletEntry
+    in_entry: WalletEntry
+
+
+def transfer(source: Wallet, target: Wallet, amount: int, *, actor: User, note: str = "", idempotency_key: str | None = None) -> Transfer:
+    """Move credits between wallets: two entries in one transaction."""
+    _check_amount(amount)
+    if source.id == target.id:
+        raise DomainError("A transfer needs two different wallets.")
+    _lock(source.id, target.id)
+    out_key = f"{idempotency_key}:out" if idempotency_key else None
+    in_key = f"{idempotency_key}:in" if idempotency_key else None
+    replay = _replay(source.id, out_key)
+    if replay is not None:
+        return Transfer(replay, _replay(target.id, in_key))
+    out_entry = _move(source, -amount, EntryKind.TRANSFER_OUT, actor=actor, note=note,
+                      idempotency_key=out_key, counterpart_wallet_id=target.id)
+    in_entry = _move(target, amount, EntryKind.TRANSFER_IN, actor=actor, note=note,
+                     idempotency_key=in_key, counterpart_wallet_id=source.id)
+    return Transfer(out_entry, in_entry)
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def history_query(wallet: Wallet, *, kind: str | None = None, since=None, until=None):
+    """Entries of a wallet, newest first, optionally by kind and [since, until)."""
+    query = db.select(WalletEntry).where(WalletEntry.wallet_id == wallet.id)
+    if kind:
+        query = query.where(WalletEntry.kind == kind)
+    if since is not None:
+        query = query.where(WalletEntry.created_at >= since)
+    if until is not None:
+        query = query.where(WalletEntry.created_at < until)
+    return query.order_by(WalletEntry.id.desc())
+
+
+# --- audit -------------------------------------------------------------------
+
+
+@dataclass
+class LedgerProblem:
+    wallet_id: int
+    owner: str
+    problem: str
+
+
+def audit_ledger() -> tuple[int, list[LedgerProblem]]:
+    """Check invariants 1-4 for every wallet. Returns (wallets checked, problems)."""
+    problems: list[LedgerProblem] = []
+    wallets = db.session.execute(db.select(Wallet).order_by(Wallet.id)).scalars().all()
+    for wallet in wallets:
+        owner = wallet.owner_label
+        if wallet.balance < 0:
+            problems.append(LedgerProblem(wallet.id, owner, f"negative balance {wallet.balance}"))
+        running = 0
+        entries = db.session.execute(
+            sa.select(WalletEntry.id, WalletEntry.amount, WalletEntry.balance_after)
+            .where(WalletEntry.wallet_id == wallet.id)
+            .order_by(WalletEntry.id)
+        ).all()
+        for entry_id, amount, balance_after in entries:
+            running += amount
+            if balance_after != running:
+                problems.append(LedgerProblem(
+                    wallet.id, owner,
+                    f"entry {entry_id}: balance after {balance_after}, expected {running}",
+                ))
+                running = balance_after  # report each break once
+            if balance_after < 0:
+                problems.append(LedgerProblem(wallet.id, owner, f"entry {entry_id}: negative balance after"))
+        total = sum(amount for _, amount, _ in entries)
+        if total != wallet.balance:
+            problems.append(LedgerProblem(
+                wallet.id, owner, f"balance {wallet.balance} but entries sum to {total}"
+            ))
+    duplicates = db.session.execute(
+        sa.select(WalletEntry.wallet_id, WalletEntry.idempotency_key, sa.func.count())
+        .where(WalletEntry.idempotency_key.is_not(None))
+        .group_by(WalletEntry.wallet_id, WalletEntry.idempotency_key)
+        .having(sa.func.count() > 1)
+    ).all()
+    for wallet_id, key, count in duplicates:
+        problems.append(LedgerProblem(wallet_id, "", f"idempotency key {key!r} applied {count} times"))
+    return len(wallets), problems

@@ -1,0 +1,63 @@
+"""Database plumbing: engine tuning and the one commit at the edge.
+
+Services only add and flush. The edge (a view, a CLI command, a job) calls
+``commit()`` once; work registered with ``after_commit()`` (emails, jobs)
+runs only once that commit has succeeded and is dropped on rollback.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+_PENDING = "aula_after_commit"
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the current transaction commits; drop it on rollback."""
+    db.session.info.setdefault(_PENDING, []).append(callback)
+
+
+def commit() -> None:
+    """Commit the request's unit of work, then run what waited for it."""
+    db.session.commit()
+    callbacks = db.session.info.pop(_PENDING, [])
+    for callback in callbacks:
+        callback()
+
+
+def rollback() -> None:
+    db.session.rollback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_on_rollback(session, previous_transaction):  # noqa: ARG001
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE for SQLite.
+
+    Every transaction takes SQLite's write lock up front, so two processes
+    never both read a balance and then fail to upgrade to a write
+    (SQLITE_BUSY_SNAPSHOT); they queue on the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):  # noqa: ARG001
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

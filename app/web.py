@@ -1,0 +1,81 @@
+"""Rendering helpers shared by every area: page or fragment, refusals, toasts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, get_flashed_messages, render_template, request
+from flask_babel import format_datetime, format_decimal, gettext as _
+
+# A refused action (invalid form, business rule said no) answers 422 with the
+# form fragment; htmx is configured in base.html to swap 422 responses.
+REFUSED = 422
+
+
+def is_htmx() -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """The full page, or only its fragment for an HTMX request."""
+    template = fragment if (fragment and is_htmx()) else page
+    return render_template(template, **context), status
+
+
+def refuse(page: str, fragment: str | None = None, **context):
+    return render(page, fragment, status=REFUSED, **context)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a local path: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target:
+        return False
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def format_credits(value: int | None) -> str:
+    return format_decimal(value or 0)
+
+
+def format_money(cents: int | None, currency: str | None = None) -> str:
+    from flask_babel import format_currency
+
+    currency = currency or current_app.config["AULA_CURRENCY"]
+    return format_currency((cents or 0) / 100, currency)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["credits"] = format_credits
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
+
+    @app.context_processor
+    def _globals():
+        from flask import g
+
+        brand = getattr(g, "brand", None)
+        return {
+            "platform_name": app.config["PLATFORM_NAME"],
+            "brand": brand,
+            "brand_name": brand.name if brand else app.config["PLATFORM_NAME"],
+            "is_htmx": is_htmx(),
+        }
+
+    @app.after_request
+    def _toasts_for_htmx(response):
+        """Flashed messages reach an HTMX page as an out-of-band toast."""
+        if not is_htmx() or response.mimetype != "text/html" or response.direct_passthrough:
+            return response
+        if response.status_code >= 300 and response.status_code != REFUSED:
+            return response
+        messages = get_flashed_messages(with_categories=True)
+        if messages:
+            html = render_template("_toasts_oob.html", messages=messages)
+            response.set_data(response.get_data(as_text=True) + html)
+        return response
+
