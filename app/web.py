@@ -58,8 +58,11 @@ def init_app(app: Flask) -> None:
     def _globals():
         from flask import g
 
+        from flask_babel import get_locale
+
         brand = getattr(g, "brand", None)
         return {
+            "get_locale": get_locale,
             "platform_name": app.config["PLATFORM_NAME"],
             "brand": brand,
             "brand_name": brand.name if brand else app.config["PLATFORM_NAME"],
