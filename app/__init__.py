@@ -78,10 +78,12 @@ def _migrations_dir():
 
 
 def _select_locale():
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    from flask import current_app
-
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, get_flashed_messages, render_template, request
-from flask_babel import format_datetime, format_decimal, gettext as _
+from flask import Flask, current_app, get_flashed_messages, has_request_context, render_template, request
+from flask_babel import format_date, format_datetime, format_decimal, gettext as _
 
 # A refused action (invalid form, business rule said no) answers 422 with the
 # form fragment; htmx is configured in base.html to swap 422 responses.
@@ -13,17 +13,23 @@ REFUSED = 422
 
 
 def is_htmx() -> bool:
-    return bool(getattr(request, "htmx", False))
+    # Emails are also rendered outside a request (CLI commands, jobs).
+    return has_request_context() and bool(getattr(request, "htmx", False))
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context):
-    """The full page, or only its fragment for an HTMX request."""
+def render(page: str, fragment: str | None = None, /, **context):
+    """The full page, or only its fragment for an HTMX request (status 200)."""
+    return render_with_status(200, page, fragment, **context)
+
+
+def refuse(page: str, fragment: str | None = None, /, **context):
+    """The refused form or fragment again, with its errors, as status 422."""
+    return render_with_status(REFUSED, page, fragment, **context)
+
+
+def render_with_status(status: int, page: str, fragment: str | None = None, /, **context):
     template = fragment if (fragment and is_htmx()) else page
     return render_template(template, **context), status
-
-
-def refuse(page: str, fragment: str | None = None, **context):
-    return render(page, fragment, status=REFUSED, **context)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -50,6 +56,7 @@ def format_money(cents: int | None, currency: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["credits"] = format_credits
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )

@@ -14,6 +14,7 @@ import re
 
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from app import create_app
@@ -102,8 +103,20 @@ def db(app):
             connection.close()
 
 
+class CommittingClient(FlaskClient):
+    """Commits what the test has set up before each request, as if it were in the database."""
+
+    def open(self, *args, **kwargs):
+        _db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db):
+    from app.extensions import limiter
+
+    limiter.reset()
+    app.test_client_class = CommittingClient
     return app.test_client()
 
 

@@ -6,4 +6,4 @@ from app.models import Role
 bp = Blueprint("partner", __name__)
 require_roles(bp, Role.PARTNER_ADMIN)
 
-from app.blueprints.partner import routes  # noqa: E402,F401
+from app.blueprints.partner import enrolments, routes  # noqa: E402,F401

@@ -1,0 +1,31 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from app.extensions import db
+from app.models import Partner, Role, User
+from app.services.enrolments import catalog_for
+
+
+class EnrolForm(FlaskForm):
+    student_id = SelectField(_l("Student"), coerce=int, validators=[DataRequired()])
+    course_id = SelectField(_l("Course"), coerce=int, validators=[DataRequired()])
+
+    def for_partner(self, partner: Partner) -> "EnrolForm":
+        students = db.session.execute(
+            db.select(User)
+            .where(User.partner_id == partner.id, User.role == Role.STUDENT.value, User.is_active_account.is_(True))
+            .order_by(User.name, User.email)
+        ).scalars().all()
+        self.student_id.choices = [(0, _l("Choose a student…"))] + [
+            (s.id, f"{s.display_name} <{s.email}>" if s.name else s.email) for s in students
+        ]
+        self.course_id.choices = [(0, _l("Choose a course…"))] + [
+            (course.id, f"{course.title} — {price} cr") for course, price in catalog_for(partner)
+        ]
+        return self
+
+
+class CancelForm(FlaskForm):
+    """Confirmation of a cancellation: only the CSRF token."""
