@@ -24,6 +24,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY is not set")
 
     logging.basicConfig(level=logging.INFO)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
 
     from app import cli, errors, security, web

@@ -80,7 +80,13 @@ class Config:
     LANGUAGES = ["en", "it", "pt_BR"]
     AULA_CURRENCY = os.environ.get("AULA_CURRENCY", "EUR")
 
+    # Per address and email (guessing one account), and per address (spraying many).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_IP_RATE_LIMIT = os.environ.get("LOGIN_IP_RATE_LIMIT", "100 per minute")
+    # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
+    PROXY_COUNT = int(os.environ.get("AULA_PROXY_COUNT", "0"))
+    # werkzeug's default (scrypt) in production; tests use a cheaper one.
+    PASSWORD_HASH_METHOD = os.environ.get("AULA_PASSWORD_HASH", "scrypt")
     RATELIMIT_HEADERS_ENABLED = True
 
     # How often a retried email is attempted (seconds between attempts).
@@ -111,7 +117,9 @@ class TestConfig(Config):
     MAIL_SERVER = None
     REDIS_URL = None
     LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_IP_RATE_LIMIT = "1000 per minute"
     WTF_CSRF_SSL_STRICT = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def config_from_env() -> type[Config]:

@@ -62,9 +62,10 @@ def app(database_url, tmp_path_factory):
     @app.before_request
     def _fresh_request_globals():
         # Tests keep one app context open across requests (so the test and
-        # the app share one rolled-back session); drop what Flask-Login
-        # cached on ``g`` so each request authenticates from its own cookie.
-        g.pop("_login_user", None)
+        # the app share one rolled-back session); start each request with an
+        # empty ``g`` as a real one would (Flask-Login's user, Flask-WTF's token).
+        for name in list(g):
+            g.pop(name)
 
     with app.app_context():
         from flask_migrate import upgrade
@@ -197,11 +198,12 @@ def factory(db) -> Factory:
     return Factory(db)
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
 def csrf_token(client, path="/auth/login") -> str:
-    html = client.get(path).get_data(as_text=True)
+    """The CSRF token of the client's session, as the page at ``path`` carries it."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)

@@ -12,7 +12,7 @@ import logging
 import sys
 
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 
 from app.extensions import db, mail
 from app.jobs import enqueue_after_commit
@@ -75,14 +75,17 @@ def _transport(message: EmailMessage) -> None:
         log.info(text)
         print(text, file=sys.stderr)
         return
-    mail.send(
+    # Settings are read at send time (not frozen at start-up), and sending is
+    # never silently suppressed: without MAIL_SERVER we log instead (above).
+    settings = mail.init_mail(current_app.config, testing=False)
+    with Connection(settings) as connection:
         Message(
             subject=message.subject,
             recipients=[message.recipient],
             body=message.body_text,
             html=message.body_html,
-        )
-    )
+            sender=settings.default_sender,
+        ).send(connection)
 
 
 def resend(email: EmailMessage) -> None:

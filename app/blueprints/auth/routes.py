@@ -5,6 +5,8 @@ from flask_login import current_user, login_user, logout_user
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm, LogoutForm
 from app.transactions import commit
+from flask_limiter.util import get_remote_address
+
 from app.extensions import limiter
 from app.services import audit
 from app.services.users import authenticate
@@ -15,12 +17,23 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_ip_limit() -> str:
+    return current_app.config["LOGIN_IP_RATE_LIMIT"]
+
+
+def _address_and_email() -> str:
+    """Limit guesses per account and address, so one office behind a NAT is not locked out together."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"{get_remote_address()}|{email}"
+
+
 def _home_for(user) -> str:
     return url_for(user.home_endpoint)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_email)
+@limiter.limit(_login_ip_limit, methods=["POST"])
 def login():
     form = LoginForm()
     if request.method == "GET":

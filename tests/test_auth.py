@@ -1,0 +1,109 @@
+import pytest
+
+from app import create_app
+from app.config import ProductionConfig
+from app.models import AuditEvent, Role
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def test_good_credentials_log_in_and_land_on_the_home_page(client, factory, db):
+    user = factory.user(Role.PARTNER_ADMIN)
+    response = login(client, user.email)
+    assert response.status_code == 302 and response.headers["Location"] == "/partner/"
+    assert client.get("/partner/").status_code == 200
+    assert db.session.query(AuditEvent).filter_by(action="auth.login", actor_id=user.id).count() == 1
+
+
+def test_email_is_matched_case_insensitively(client, factory):
+    user = factory.user(Role.STUDENT)
+    assert login(client, user.email.upper()).status_code == 302
+
+
+@pytest.mark.parametrize("password", ["wrong password", "", PASSWORD.upper()])
+def test_bad_credentials_are_refused_with_a_message(client, factory, password):
+    user = factory.user(Role.STUDENT)
+    response = login(client, user.email, password)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Wrong email or password." in html or "This field is required." in html
+    assert client.get("/member/").status_code == 302
+
+
+def test_unknown_email_gets_the_same_answer(client):
+    response = login(client, "nobody@example.com")
+    assert response.status_code == 422
+    assert "Wrong email or password." in response.get_data(as_text=True)
+
+
+def test_deactivated_user_cannot_log_in(client, factory):
+    user = factory.user(Role.STUDENT)
+    user.is_active_account = False
+    assert login(client, user.email).status_code == 422
+
+
+def test_login_is_rate_limited(client, factory):
+    user = factory.user(Role.STUDENT)
+    for _ in range(5):  # TestConfig: 5 per minute
+        assert login(client, user.email, "wrong").status_code == 422
+    blocked = login(client, user.email)
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example",
+    "http:evil.example", "javascript:alert(1)", " //evil.example",
+])
+def test_open_redirects_land_on_the_home_page(client, factory, target):
+    user = factory.user(Role.STUDENT)
+    token = csrf_token(client)
+    response = client.post("/auth/login", data={
+        "email": user.email, "password": PASSWORD, "next": target, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/member/"
+
+
+def test_a_local_next_is_followed(client, factory):
+    user = factory.user(Role.PLATFORM_ADMIN)
+    response = client.get("/platform/emails")
+    assert response.headers["Location"] == "/auth/login?next=%2Fplatform%2Femails"
+    token = csrf_token(client, "/auth/login?next=/platform/emails")
+    html = client.get("/auth/login?next=/platform/emails").get_data(as_text=True)
+    assert 'value="/platform/emails"' in html
+    response = client.post("/auth/login", data={
+        "email": user.email, "password": PASSWORD, "next": "/platform/emails", "csrf_token": token})
+    assert response.headers["Location"] == "/platform/emails"
+
+
+def test_logout_needs_a_post_with_token(client, factory):
+    login(client, factory.user(Role.STUDENT).email)
+    assert client.get("/auth/logout").status_code == 405
+    token = csrf_token(client, "/member/")
+    response = client.post("/auth/logout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/auth/login"
+    assert client.get("/member/").status_code == 302
+
+
+def test_logged_in_user_visiting_login_goes_home(client, factory):
+    login(client, factory.user(Role.RESELLER).email)
+    response = client.get("/auth/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/reseller/"
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("AULA_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_cookies_are_secure():
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.REMEMBER_COOKIE_SECURE is True
+
+
+def test_rate_limit_is_per_account_so_colleagues_behind_one_address_can_log_in(client, factory):
+    victim, colleague = factory.user(Role.STUDENT), factory.user(Role.STUDENT)
+    for _ in range(6):
+        login(client, victim.email, "wrong")
+    assert login(client, colleague.email).status_code == 302

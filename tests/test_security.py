@@ -1,0 +1,138 @@
+"""Walks every route: CSRF on every state change, and the role guard on every area."""
+
+import re
+
+import pytest
+
+from app.models import Role
+from tests.conftest import csrf_token, login
+
+AREA_ROLE = {
+    "/platform": Role.PLATFORM_ADMIN,
+    "/partner": Role.PARTNER_ADMIN,
+    "/reseller": Role.RESELLER,
+    "/member": Role.STUDENT,
+}
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _url(rule) -> str:
+    """A concrete URL for a rule: every argument becomes a plausible value."""
+    url = rule.rule
+    for name, converter in rule._converters.items():  # noqa: SLF001
+        kind = type(converter).__name__
+        if kind == "IntegerConverter":
+            value = "1"
+        elif kind == "AnyConverter":
+            value = sorted(converter.items)[0]
+        else:
+            value = "x"
+        url = re.sub(rf"<(?:[^<>]+:)?{name}>", value, url)
+    return url
+
+
+def _rules(app, methods=None, prefix=None):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        if methods and not (rule.methods & methods):
+            continue
+        if prefix and not rule.rule.startswith(prefix + "/"):
+            continue
+        yield rule
+
+
+def test_there_are_routes_to_check(app):
+    assert len(list(_rules(app, STATE_CHANGING))) >= 3
+    for prefix in AREA_ROLE:
+        assert list(_rules(app, prefix=prefix)), prefix
+
+
+def test_every_state_changing_route_refuses_a_request_without_csrf_token(app, client, factory):
+    checked = 0
+    for rule in _rules(app, STATE_CHANGING):
+        area = next((p for p in AREA_ROLE if rule.rule.startswith(p + "/")), None)
+        client = app.test_client()
+        if area:
+            # Signed in with the right role, so only the missing token can stop it.
+            login(client, factory.user(AREA_ROLE[area]).email)
+        for method in sorted(rule.methods & STATE_CHANGING):
+            response = client.open(_url(rule), method=method, data={"anything": "1"})
+            assert response.status_code == 400, (rule.rule, method, response.status_code)
+            assert "expired or is invalid" in response.get_data(as_text=True), rule.rule
+            checked += 1
+    assert checked >= 3
+
+
+def test_htmx_requests_need_the_csrf_header_too(client, login_as):
+    login_as(Role.PLATFORM_ADMIN)
+    response = client.post("/platform/emails/1/resend", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#toasts"
+
+
+@pytest.mark.parametrize("prefix", list(AREA_ROLE))
+def test_every_area_route_sends_anonymous_users_to_login(app, client, prefix):
+    for rule in _rules(app, {"GET", "POST"}, prefix):
+        method = "GET" if "GET" in rule.methods else "POST"
+        url = _url(rule)
+        if method == "POST":
+            # POSTs carry a valid token so the role guard, not CSRF, answers.
+            token = csrf_token(client)
+            response = client.post(url, data={"csrf_token": token})
+        else:
+            response = client.get(url)
+        assert response.status_code == 302, (url, response.status_code)
+        assert response.headers["Location"].startswith("/auth/login?next="), url
+
+
+@pytest.mark.parametrize("prefix", list(AREA_ROLE))
+def test_every_area_route_refuses_the_wrong_roles(app, client, factory, prefix):
+    wrong_roles = [r for r in Role if r != AREA_ROLE[prefix] and not (prefix == "/member" and r == Role.CUSTOMER)]
+    for role in wrong_roles:
+        client = app.test_client()
+        login(client, factory.user(role).email)
+        for rule in _rules(app, {"GET", "POST"}, prefix):
+            url = _url(rule)
+            if "GET" in rule.methods:
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": csrf_token(client, "/auth/login")})
+            assert response.status_code == 403, (role, url, response.status_code)
+
+
+def test_customers_share_the_member_area_with_students(client, login_as):
+    login_as(Role.CUSTOMER)
+    assert client.get("/member/").status_code == 200
+
+
+def test_security_headers(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-eval" not in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    login_page = client.get("/auth/login")
+    _ = login_page
+
+
+def test_session_cookie_is_httponly_and_samesite(client, factory):
+    response = login(client, factory.user(Role.STUDENT).email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_error_pages_for_htmx_are_toasts(client, login_as):
+    login_as(Role.STUDENT)
+    response = client.get("/platform/", headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert response.headers["HX-Retarget"] == "#toasts"
+    assert "toast" in response.get_data(as_text=True)
+    full = client.get("/platform/")
+    assert full.status_code == 403 and "<html" in full.get_data(as_text=True)
+
+
+def test_unknown_page_is_a_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "does not exist" in response.get_data(as_text=True)
