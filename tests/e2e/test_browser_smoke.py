@@ -16,6 +16,8 @@ import pytest
 from tests.e2e.conftest import CHROMIUM
 
 if not os.path.exists(CHROMIUM):
+    if os.environ.get("AULA_REQUIRE_BROWSER"):  # set by .ci/run: CI must never skip these
+        raise RuntimeError(f"AULA_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
     pytest.skip("Chromium not installed: apt-get install chromium", allow_module_level=True)
 
 from playwright.sync_api import Page, expect  # noqa: E402
