@@ -5,12 +5,15 @@ from app.models.billing import Invoice, InvoiceLine
 from app.models.catalog import Course, CoursePartner, Lesson, Offer, Product, product_courses
 from app.models.email import EmailMessage
 from app.models.enrolments import Enrolment
+from app.models.progress import BulkEnrolment, Certificate, LessonProgress
 from app.models.tenancy import Company, Partner, PlatformSettings, Reseller
 from app.models.users import Role, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
     "AuditEvent",
+    "BulkEnrolment",
+    "Certificate",
     "Company",
     "Course",
     "CoursePartner",
@@ -20,6 +23,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "Lesson",
+    "LessonProgress",
     "Offer",
     "Partner",
     "PlatformSettings",

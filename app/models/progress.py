@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class LessonProgress(db.Model):
+    """A lesson a participant has marked done, within one enrolment."""
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "lesson_id", name="uq_lesson_progress_enrolment_lesson"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id"))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lesson = relationship("Lesson")
+
+
+class Certificate(db.Model):
+    """Issued once when an enrolment is completed; verifiable by its public code."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # What the certificate says, frozen at issue time (names may change later).
+    student_name: Mapped[str] = mapped_column(sa.String(200))
+    course_title: Mapped[str] = mapped_column(sa.String(200))
+    issuer_name: Mapped[str] = mapped_column(sa.String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrolment = relationship("Enrolment", backref=sa.orm.backref("certificate", uselist=False))
+
+
+class BulkEnrolment(db.Model):
+    """A bulk enrolment request: its preview, then its all-or-nothing outcome per row."""
+
+    __tablename__ = "bulk_enrolments"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending','running','done','failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"))
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    student_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # One {"email", "outcome", "message"} per requested row, filled when done.
+    results: Mapped[list] = mapped_column(sa.JSON, default=list)
+    total_cost: Mapped[int] = mapped_column(sa.Integer, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    course = relationship("Course")
