@@ -8,7 +8,7 @@ from app.transactions import commit
 from app.extensions import db
 from app.models import AuditEvent, EmailMessage, Partner, Reseller, User
 from app.services.email import resend
-from app.web import render
+from app.web import paginate, render
 
 PAGE_SIZE = 50
 
@@ -32,7 +32,7 @@ def email_log():
     query = db.select(EmailMessage).order_by(EmailMessage.id.desc())
     if status in {"queued", "sent", "failed"}:
         query = query.where(EmailMessage.status == status)
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query, per_page=PAGE_SIZE)
     return render("platform/email_log.html", "platform/_email_rows.html",
                   page=page, status=status, form=EmptyForm())
 
@@ -64,5 +64,5 @@ def audit_log():
     action = request.args.get("action") or None
     if action:
         query = query.where(AuditEvent.action == action)
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query, per_page=PAGE_SIZE)
     return render("platform/audit_log.html", page=page, action=action)

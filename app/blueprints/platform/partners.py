@@ -1,0 +1,211 @@
+"""Partners, their admins and their credits, as the platform admin sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints import wallet_history
+from app.blueprints.platform import bp
+from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm, WalletOperationForm
+from app.extensions import db
+from app.models import Partner
+from app.services import DomainError, partners
+from app.services.users import EmailTaken
+from app.services.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount
+from app.transactions import commit
+from app.web import is_htmx, refuse, render
+
+OPERATIONS = ("recharge", "deduct")
+
+
+@dataclass
+class PartnerRow:
+    """One line of the partner list, with its two credit dialogs (each with a fresh key)."""
+
+    partner: Partner
+    balance: int
+    recharge_form: WalletOperationForm
+    deduct_form: WalletOperationForm
+
+
+def _row(partner: Partner, balance: int) -> PartnerRow:
+    return PartnerRow(
+        partner, balance,
+        WalletOperationForm.blank(prefix=f"recharge-{partner.id}"),
+        WalletOperationForm.blank(prefix=f"deduct-{partner.id}"),
+    )
+
+
+# --- list, create, edit ----------------------------------------------------------
+
+
+@bp.route("/partners")
+def partners_list():
+    rows = [_row(item.partner, item.balance) for item in partners.partners_with_balances()]
+    return render("platform/partners/list.html", rows=rows, totals=partners.balance_totals())
+
+
+def _field_error(form, error: partners.PartnerInvalid) -> None:
+    field = getattr(form, error.field, None)
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+def new_partner():
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            partner = partners.create_partner(current_user, **form.partner_values())
+        except partners.PartnerInvalid as error:
+            _field_error(form, error)
+        else:
+            commit()
+            flash(_("Partner %(name)s created.", name=partner.name), "success")
+            return redirect(url_for("platform.partner_detail", partner_id=partner.id))
+    if form.is_submitted():
+        return refuse("platform/partners/form.html", form=form, partner=None)
+    return render("platform/partners/form.html", form=form, partner=None)
+
+
+@bp.route("/partners/<int:partner_id>")
+def partner_detail(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    return _detail_page(partner, PartnerAdminForm(formdata=None))
+
+
+def _detail_page(partner: Partner, admin_form: PartnerAdminForm, refused: bool = False):
+    context = dict(partner=partner, balance=partners.balance_of(partner), admins=partners.admins_of(partner),
+                   admin_form=admin_form)
+    if refused:
+        return refuse("platform/partners/detail.html", **context)
+    return render("platform/partners/detail.html", **context)
+
+
+@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+def edit_partner(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    form = PartnerForm(obj=partner)
+    if form.validate_on_submit():
+        try:
+            partners.update_partner(current_user, partner, **form.partner_values())
+        except partners.PartnerInvalid as error:
+            _field_error(form, error)
+        else:
+            commit()
+            flash(_("Partner %(name)s saved.", name=partner.name), "success")
+            return redirect(url_for("platform.partner_detail", partner_id=partner.id))
+    if form.is_submitted():
+        return refuse("platform/partners/form.html", form=form, partner=partner)
+    return render("platform/partners/form.html", form=form, partner=partner)
+
+
+@bp.route("/partners/<int:partner_id>/admins", methods=["POST"])
+def new_partner_admin(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    form = PartnerAdminForm()
+    if form.validate_on_submit():
+        try:
+            user = partners.create_partner_admin(
+                current_user, partner, email=form.email.data, name=form.name.data, password=form.password.data
+            )
+        except EmailTaken:
+            form.email.errors = list(form.email.errors) + [_("A user with this email already exists.")]
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            commit()
+            flash(_("%(email)s can now administer %(name)s.", email=user.email, name=partner.name), "success")
+            return redirect(url_for("platform.partner_detail", partner_id=partner.id))
+    return _detail_page(partner, form, refused=True)
+
+
+# --- recharge and deduction ------------------------------------------------------
+
+
+@bp.route("/partners/<int:partner_id>/<any(recharge, deduct):operation>", methods=["GET", "POST"])
+def partner_credits(partner_id, operation):
+    """Recharge or deduct: a dialog on the partner list, a page of its own without JavaScript."""
+    partner = db.get_or_404(Partner, partner_id)
+    prefix = f"{operation}-{partner.id}"
+    context = dict(partner=partner, operation=operation, balance=partners.balance_of(partner))
+    if request.method == "GET":
+        return render("platform/partners/credits.html", form=WalletOperationForm.blank(prefix), **context)
+
+    form = WalletOperationForm(prefix=prefix)
+    if form.validate():
+        change = partners.recharge_partner if operation == "recharge" else partners.deduct_from_partner
+        try:
+            entry = change(current_user, partner, form.amount.data, reason=form.reason.data.strip(),
+                           idempotency_key=form.idempotency_key.data)
+        except InsufficientCredits as error:
+            form.amount.errors = list(form.amount.errors) + [
+                _("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
+                  available=error.available, partner=partner.name, amount=form.amount.data)
+            ]
+            context["balance"] = error.available
+        except IdempotencyKeyReused:
+            form.idempotency_key.errors = [_("This request key belongs to another wallet.")]
+        except InvalidAmount as error:
+            form.form_errors.append(error.message)
+        else:
+            commit()
+            _flash_outcome(entry, operation, partner)
+            return _after_change(partner)
+    form.renew_key_if_invalid()
+    return refuse("platform/partners/credits.html", "platform/partners/_credits_form.html", form=form, **context)
+
+
+def _flash_outcome(entry, operation: str, partner: Partner) -> None:
+    if entry.replayed:
+        flash(_("Already applied: this request was received before, nothing was changed again."), "info")
+    elif operation == "recharge":
+        flash(_("%(amount)s credits added to %(name)s. Balance: %(balance)s.",
+                amount=entry.amount, name=partner.name, balance=entry.balance_after), "success")
+    else:
+        flash(_("%(amount)s credits deducted from %(name)s. Balance: %(balance)s.",
+                amount=-entry.amount, name=partner.name, balance=entry.balance_after), "success")
+
+
+def _after_change(partner: Partner):
+    if not is_htmx():
+        return redirect(url_for("platform.partners_list"))
+    db.session.refresh(partner)
+    html, status = render("platform/partners/list.html", "platform/partners/_row_changed.html",
+                          row=_row(partner, partners.balance_of(partner)), totals=partners.balance_totals())
+    return html, status, {
+        "HX-Trigger": "aula:close-dialog",
+        "HX-Retarget": f"#partner-{partner.id}",
+        "HX-Reswap": "outerHTML",
+    }
+
+
+# --- wallet history ----------------------------------------------------------------
+
+
+WALLET_PAGE = "platform/partners/wallet.html"
+
+
+def _wallet_context(partner: Partner) -> dict:
+    return dict(wallet=partner.wallet, partner=partner, balance=partners.balance_of(partner),
+                page_endpoint="platform.partner_wallet", csv_endpoint="platform.partner_wallet_csv",
+                url_args={"partner_id": partner.id})
+
+
+@bp.route("/partners/<int:partner_id>/wallet")
+def partner_wallet(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    return wallet_history.history_page(WALLET_PAGE, **_wallet_context(partner))
+
+
+@bp.route("/partners/<int:partner_id>/wallet.csv")
+def partner_wallet_csv(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    return wallet_history.history_csv(WALLET_PAGE, filename=wallet_history.statement_filename(partner.name),
+                                      **_wallet_context(partner))

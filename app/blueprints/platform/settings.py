@@ -1,0 +1,31 @@
+"""Platform-wide settings: the default low-balance threshold and refunds on cancellation."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.platform import bp
+from app.blueprints.platform.forms import PlatformSettingsForm
+from app.services import partners
+from app.services.enrolments import settings as platform_settings
+from app.transactions import commit
+from app.web import refuse, render
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    form = PlatformSettingsForm(obj=platform_settings())
+    if form.validate_on_submit():
+        partners.update_platform_settings(
+            current_user,
+            low_balance_threshold=form.low_balance_threshold.data,
+            refund_on_cancel=form.refund_on_cancel.data,
+        )
+        commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("platform.settings"))
+    if form.is_submitted():
+        return refuse("platform/settings.html", form=form)
+    return render("platform/settings.html", form=form)

@@ -1,0 +1,114 @@
+"""The platform's catalog as the platform admin prices it for partners.
+
+Functions add and flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Course, CoursePartner, Partner, User
+from app.services import DomainError, audit
+from app.services.enrolments import price_for
+
+
+class PricingRefused(DomainError):
+    pass
+
+
+def courses_query():
+    return sa.select(Course).order_by(sa.func.lower(Course.title), Course.id)
+
+
+def owner_names(courses) -> dict[int, str]:
+    """Names of the partners owning these courses (a whitelabel partner's own courses)."""
+    ids = {course.owner_partner_id for course in courses if course.owner_partner_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Partner.id, Partner.name).where(Partner.id.in_(ids))).all())
+
+
+@dataclass
+class PartnerPrice:
+    partner: Partner
+    shared: bool
+    custom_value: int | None
+    # What the partner pays per enrolment today; None = the course is not shared with it.
+    effective: int | None
+
+
+def partner_prices(course: Course) -> list[PartnerPrice]:
+    """Per partner: whether it is chosen, its custom value and what it actually pays."""
+    links = {link.partner_id: link for link in course.partner_prices}
+    partners = db.session.execute(sa.select(Partner).order_by(sa.func.lower(Partner.name))).scalars().all()
+    return [
+        PartnerPrice(
+            partner=partner,
+            shared=partner.id in links,
+            custom_value=links[partner.id].custom_value if partner.id in links else None,
+            effective=price_for(course, partner),
+        )
+        for partner in partners
+    ]
+
+
+def _whole(value, *, what) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PricingRefused(str(_l("%(what)s must be a whole number of credits, 0 or more.", what=what)))
+    return value
+
+
+def set_course_pricing(
+    actor: User,
+    course: Course,
+    value: int,
+    assign_to_all: bool,
+    chosen: dict[int, int | None],
+) -> Course:
+    """Set the general value per enrolment and who may enrol at what price.
+
+    ``chosen`` maps each chosen partner's id to its custom value (None = the
+    general value). With ``assign_to_all`` every partner pays the general
+    value; the chosen list is kept for when the course is no longer for all.
+    A whitelabel partner's own course is not priced here.
+    """
+    if course.owner_partner_id is not None:
+        raise PricingRefused(str(_l("This is a partner's own course; it is not priced by the platform.")))
+    value = _whole(value, what=_l("The value per enrolment"))
+    chosen = {int(pid): (None if custom is None else _whole(custom, what=_l("A custom value")))
+              for pid, custom in chosen.items()}
+    if chosen:
+        known = set(db.session.execute(sa.select(Partner.id).where(Partner.id.in_(chosen))).scalars())
+        unknown = set(chosen) - known
+        if unknown:
+            raise PricingRefused(str(_l("Unknown partner.")))
+
+    before = {
+        "value": course.value_per_enrolment,
+        "assign_to_all": course.assign_to_all_partners,
+        "partners": {str(link.partner_id): link.custom_value for link in course.partner_prices},
+    }
+    course.value_per_enrolment = value
+    course.assign_to_all_partners = bool(assign_to_all)
+    links = {link.partner_id: link for link in course.partner_prices}
+    for partner_id, link in links.items():
+        if partner_id not in chosen:
+            course.partner_prices.remove(link)
+    for partner_id, custom in chosen.items():
+        if partner_id in links:
+            links[partner_id].custom_value = custom
+        else:
+            course.partner_prices.append(CoursePartner(partner_id=partner_id, custom_value=custom))
+    db.session.flush()
+    after = {
+        "value": value,
+        "assign_to_all": bool(assign_to_all),
+        "partners": {str(pid): custom for pid, custom in sorted(chosen.items())},
+    }
+    if after != before:
+        audit.record(actor, "course.pricing_changed", course, before=before, after=after)
+    return course

@@ -1,0 +1,247 @@
+"""Partners as the platform admin runs them: create, edit, their admins, their credits.
+
+Functions add and flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Partner, PlatformSettings, Role, User, Wallet, WalletEntry
+from app.services import DomainError, audit, users, wallets
+from app.services.enrolments import settings, warn_if_low_balance
+
+KINDS = ("default", "whitelabel")
+MIN_PASSWORD_LENGTH = 10
+
+COLOUR_RE = re.compile(r"^#[0-9a-f]{6}$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+
+
+class PartnerInvalid(DomainError):
+    """A partner's data breaks a rule; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field = field
+
+
+# --- reading -----------------------------------------------------------------
+
+
+@dataclass
+class PartnerBalance:
+    partner: Partner
+    balance: int
+
+
+def partners_with_balances() -> list[PartnerBalance]:
+    """Every partner with its wallet balance (0 before its wallet exists), by name."""
+    rows = db.session.execute(
+        sa.select(Partner, sa.func.coalesce(Wallet.balance, 0))
+        .outerjoin(Wallet, Wallet.partner_id == Partner.id)
+        .order_by(sa.func.lower(Partner.name))
+    ).all()
+    return [PartnerBalance(partner, balance) for partner, balance in rows]
+
+
+def balance_of(partner: Partner) -> int:
+    return partner.wallet.balance if partner.wallet is not None else 0
+
+
+@dataclass
+class BalanceTotals:
+    partners: int
+    credits: int
+
+
+def balance_totals() -> BalanceTotals:
+    """How many partners there are and the credits they hold together."""
+    count = db.session.scalar(sa.select(sa.func.count(Partner.id)))
+    credits = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Wallet.balance), 0)).where(Wallet.partner_id.is_not(None))
+    )
+    return BalanceTotals(partners=count or 0, credits=credits or 0)
+
+
+def admins_of(partner: Partner) -> list[User]:
+    return db.session.execute(
+        sa.select(User)
+        .where(User.partner_id == partner.id, User.role == Role.PARTNER_ADMIN.value)
+        .order_by(User.email)
+    ).scalars().all()
+
+
+# --- create and edit -----------------------------------------------------------
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_threshold) -> dict:
+    name = (name or "").strip()
+    domain = _clean(domain)
+    domain = domain.lower().rstrip(".") if domain else None
+    brand_color = _clean(brand_color)
+    brand_color = brand_color.lower() if brand_color else None
+    if not name:
+        raise PartnerInvalid("name", _l("Enter the partner's name."))
+    if kind not in KINDS:
+        raise PartnerInvalid("kind", _l("Choose default or whitelabel."))
+    if kind == "whitelabel" and not domain:
+        raise PartnerInvalid("domain", _l("A whitelabel partner needs its own domain."))
+    if kind == "default" and domain:
+        raise PartnerInvalid(
+            "domain", _l("A default partner uses the platform's domain: leave the domain empty.")
+        )
+    if domain and not DOMAIN_RE.match(domain):
+        raise PartnerInvalid("domain", _l("Enter a domain name such as academy.example.com."))
+    if brand_color and not COLOUR_RE.match(brand_color):
+        raise PartnerInvalid("brand_color", _l("Enter the colour as # and six hex digits, e.g. #1a6fb0."))
+    if low_balance_threshold is not None and (
+        not isinstance(low_balance_threshold, int) or low_balance_threshold < 0
+    ):
+        raise PartnerInvalid("low_balance_threshold", _l("The threshold must be a whole number, 0 or more."))
+    return dict(name=name, kind=kind, domain=domain, brand_color=brand_color,
+                logo_url=_clean(logo_url), low_balance_threshold=low_balance_threshold)
+
+
+def _check_unique(values: dict, partner: Partner | None) -> None:
+    others = sa.select(Partner.id)
+    if partner is not None:
+        others = others.where(Partner.id != partner.id)
+    if db.session.scalar(others.where(sa.func.lower(Partner.name) == values["name"].lower()).limit(1)):
+        raise PartnerInvalid("name", _l("Another partner already has this name."))
+    if values["domain"] and db.session.scalar(
+        others.where(sa.func.lower(Partner.domain) == values["domain"]).limit(1)
+    ):
+        raise PartnerInvalid("domain", _l("Another partner already uses this domain."))
+
+
+def _flush_unique(values: dict, partner: Partner | None, obj: Partner) -> None:
+    """Flush in a savepoint: a concurrent twin that won the UNIQUE race becomes a field error."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(obj)
+            db.session.flush()
+    except IntegrityError:
+        _check_unique(values, partner)
+        raise PartnerInvalid("name", _l("Another partner already has this name or domain."))
+
+
+def create_partner(
+    actor: User,
+    *,
+    name: str,
+    kind: str = "default",
+    domain: str | None = None,
+    brand_color: str | None = None,
+    logo_url: str | None = None,
+    low_balance_threshold: int | None = None,
+) -> Partner:
+    """A new partner with its (empty) wallet. Raises PartnerInvalid."""
+    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color,
+                         logo_url=logo_url, low_balance_threshold=low_balance_threshold)
+    _check_unique(values, None)
+    partner = Partner(**values)
+    _flush_unique(values, None, partner)
+    wallets.wallet_of(partner)
+    audit.record(actor, "partner.created", partner, partner_id=partner.id,
+                 name=partner.name, kind=partner.kind, domain=partner.domain)
+    return partner
+
+
+def update_partner(
+    actor: User,
+    partner: Partner,
+    *,
+    name: str,
+    kind: str,
+    domain: str | None = None,
+    brand_color: str | None = None,
+    logo_url: str | None = None,
+    low_balance_threshold: int | None = None,
+) -> Partner:
+    """Change a partner's details. Raises PartnerInvalid; nothing changes then."""
+    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color,
+                         logo_url=logo_url, low_balance_threshold=low_balance_threshold)
+    _check_unique(values, partner)
+    changes = {
+        key: [getattr(partner, key), value] for key, value in values.items() if getattr(partner, key) != value
+    }
+    if not changes:
+        return partner
+    for key, (_old, new) in changes.items():
+        setattr(partner, key, new)
+    try:
+        _flush_unique(values, partner, partner)
+    except PartnerInvalid:
+        for key, (old, _new) in changes.items():
+            setattr(partner, key, old)
+        raise
+    audit.record(actor, "partner.updated", partner, partner_id=partner.id, changes=changes)
+    return partner
+
+
+def create_partner_admin(actor: User, partner: Partner, *, email: str, name: str, password: str) -> User:
+    """A user who administers ``partner``. Raises users.EmailTaken or DomainError."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(str(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)))
+    return users.create_user(actor, email=email, role=Role.PARTNER_ADMIN, password=password,
+                             name=(name or "").strip(), partner=partner)
+
+
+# --- credits -----------------------------------------------------------------
+
+
+def recharge_partner(actor: User, partner: Partner, amount: int, *, reason: str,
+                     idempotency_key: str | None) -> WalletEntry:
+    """Add credits to the partner's wallet. A replayed key returns the first entry (``replayed``)."""
+    entry = wallets.recharge(wallets.wallet_of(partner), amount, actor=actor, note=reason,
+                             idempotency_key=idempotency_key)
+    if not entry.replayed:
+        audit.record(actor, "wallet.recharged", entry, partner_id=partner.id,
+                     amount=amount, balance_after=entry.balance_after, reason=reason)
+    return entry
+
+
+def deduct_from_partner(actor: User, partner: Partner, amount: int, *, reason: str,
+                        idempotency_key: str | None) -> WalletEntry:
+    """Remove credits; raises InsufficientCredits beyond the balance (nothing changes)."""
+    entry = wallets.deduct(wallets.wallet_of(partner), amount, actor=actor, note=reason,
+                           idempotency_key=idempotency_key)
+    if not entry.replayed:
+        audit.record(actor, "wallet.deducted", entry, partner_id=partner.id,
+                     amount=amount, balance_after=entry.balance_after, reason=reason)
+        warn_if_low_balance(partner, entry)
+    return entry
+
+
+# --- platform-wide credit settings ---------------------------------------------
+
+
+def update_platform_settings(actor: User, *, low_balance_threshold: int, refund_on_cancel: bool) -> PlatformSettings:
+    """The default low-balance threshold and whether a cancelled enrolment is refunded."""
+    if not isinstance(low_balance_threshold, int) or low_balance_threshold < 0:
+        raise DomainError(str(_l("The threshold must be a whole number, 0 or more.")))
+    row = settings()
+    changes = {}
+    if row.low_balance_threshold != low_balance_threshold:
+        changes["low_balance_threshold"] = [row.low_balance_threshold, low_balance_threshold]
+    if bool(row.refund_on_cancel) != bool(refund_on_cancel):
+        changes["refund_on_cancel"] = [bool(row.refund_on_cancel), bool(refund_on_cancel)]
+    row.low_balance_threshold = low_balance_threshold
+    row.refund_on_cancel = bool(refund_on_cancel)
+    db.session.flush()
+    if changes:
+        audit.record(actor, "settings.updated", row, changes=changes)
+    return row

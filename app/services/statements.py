@@ -1,0 +1,160 @@
+"""Wallet statements: a wallet's history filtered for a page, or streamed as CSV.
+
+Read-only; the same filters serve the platform admin (any partner) and a
+partner admin (its own wallet).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_datetime, lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from app.models import EntryKind, Enrolment, Wallet, WalletEntry
+from app.services import wallets
+
+KIND_LABELS = {
+    EntryKind.RECHARGE.value: _l("Recharge"),
+    EntryKind.DEDUCTION.value: _l("Deduction"),
+    EntryKind.ENROLMENT_DEBIT.value: _l("Enrolment"),
+    EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
+    EntryKind.TRANSFER_IN.value: _l("Transfer in"),
+    EntryKind.TRANSFER_OUT.value: _l("Transfer out"),
+}
+
+CSV_BATCH = 500
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """What the reader asked for: a kind and whole days in the platform's time zone (inclusive)."""
+
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in the platform's time zone, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=_zone())
+
+
+def history_query(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters()):
+    """Entries of ``wallet`` matching ``filters``, newest first, with what each row shows loaded."""
+    if wallet is None:
+        # No wallet yet: no entries either.
+        query = sa.select(WalletEntry).where(sa.false())
+    else:
+        query = wallets.history_query(
+            wallet,
+            kind=filters.kind or None,
+            since=_start_of_day(filters.date_from) if filters.date_from else None,
+            until=_start_of_day(filters.date_to + timedelta(days=1)) if filters.date_to else None,
+        )
+    return query.options(
+        joinedload(WalletEntry.actor),
+        joinedload(WalletEntry.enrolment).joinedload(Enrolment.user),
+        joinedload(WalletEntry.enrolment).joinedload(Enrolment.course),
+        joinedload(WalletEntry.counterpart_wallet),
+    )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What an entry is about, beyond its note."""
+
+    student: str = ""
+    course: str = ""
+    counterpart: str = ""
+
+    def __str__(self) -> str:
+        return " — ".join(part for part in (self.student, self.course, self.counterpart) if part)
+
+
+def reference_of(entry: WalletEntry) -> Reference:
+    if entry.enrolment is not None:
+        return Reference(student=entry.enrolment.user.email, course=entry.enrolment.course.title)
+    if entry.counterpart_wallet is not None:
+        return Reference(counterpart=entry.counterpart_wallet.owner_label)
+    return Reference()
+
+
+# --- CSV -----------------------------------------------------------------------
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: str) -> str:
+    """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def csv_header() -> list[str]:
+    return [
+        str(_l("Time (%(zone)s)", zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])),
+        str(_l("Kind")),
+        str(_l("Amount")),
+        str(_l("Balance after")),
+        str(_l("By")),
+        str(_l("Student")),
+        str(_l("Course")),
+        str(_l("Note")),
+    ]
+
+
+def csv_row(entry: WalletEntry) -> list:
+    reference = reference_of(entry)
+    return [
+        format_datetime(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
+        kind_label(entry.kind),
+        entry.amount,
+        entry.balance_after,
+        _cell(entry.actor.email if entry.actor else ""),
+        _cell(reference.student),
+        _cell(reference.course or reference.counterpart),
+        _cell(entry.note or ""),
+    ]
+
+
+def csv_lines(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters()) -> Iterator[str]:
+    """The statement as CSV lines (header first), read from the database in batches.
+
+    The query is built now; the lines are produced when streamed, in a read-only
+    transaction of their own (the request's session may be gone by then), so a
+    long history is never held in memory.
+    """
+    return _csv_lines(history_query(wallet, filters))
+
+
+def _csv_lines(query) -> Iterator[str]:
+    from app.extensions import db
+    from app.transactions import begin_read_only
+
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(csv_header())  # BOM: spreadsheets then read UTF-8 correctly
+    begin_read_only()
+    result = db.session.execute(query.execution_options(yield_per=CSV_BATCH)).scalars()
+    for entry in result:
+        yield writer.writerow(csv_row(entry))
