@@ -54,6 +54,11 @@ class Company(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# A partner's company names are unique ignoring case (the service says so first;
+# this index settles a race between two requests).
+sa.Index("uq_companies_partner_lower_name", Company.partner_id, sa.func.lower(Company.name), unique=True)
+
+
 class Reseller(db.Model):
     """A reseller organisation; its users have role reseller, its customers role customer."""
 

@@ -1,0 +1,291 @@
+"""The partner admin's students: list with live search, create, edit,
+deactivate/reactivate, set-password link, CSV import (preview, confirm)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.blueprints.partner import bp
+from app.blueprints.partner.forms import (
+    ConfirmForm,
+    StudentFilterForm,
+    StudentForm,
+    StudentImportConfirmForm,
+    StudentImportForm,
+)
+from app.models import Partner, User
+from app.services import DomainError
+from app.services.companies import companies_of, find_company
+from app.services.student_import import (
+    MAX_BYTES,
+    ImportFileError,
+    Outcome,
+    import_students,
+    load_signed_upload,
+    preview,
+    read_upload,
+    sign_upload,
+)
+from app.services.students import (
+    NO_COMPANY,
+    ForeignCompany,
+    create_student,
+    find_student,
+    page_of_students,
+    send_set_password_link,
+    set_student_active,
+    update_student,
+)
+from app.services.users import EmailTaken
+from app.transactions import commit
+from app.web import is_htmx, is_safe_next, refuse, render
+
+OUTCOME_LABELS = {
+    Outcome.CREATE: _l("Will be created"),
+    Outcome.CREATED: _l("Created"),
+    Outcome.DUPLICATE_IN_FILE: _l("Duplicate email in the file"),
+    Outcome.EXISTS: _l("Already exists (not created again)"),
+    Outcome.INVALID_EMAIL: _l("Invalid email"),
+    Outcome.NAME_TOO_LONG: _l("Name longer than 200 characters"),
+    Outcome.UNKNOWN_COMPANY: _l("Unknown company"),
+    Outcome.MISSING: _l("Missing column (email and name are required)"),
+}
+OUTCOME_STYLES = {
+    Outcome.CREATE: "success",
+    Outcome.CREATED: "success",
+    Outcome.EXISTS: "secondary",
+    Outcome.DUPLICATE_IN_FILE: "warning",
+}
+
+
+def get_student_or_404(partner: Partner, student_id: int) -> User:
+    """The partner's own student; another partner's (or no) student is a 404."""
+    student = find_student(partner, student_id)
+    if student is None:
+        abort(404)
+    return student
+
+
+def go_to(url: str):
+    """After a successful form: a redirect, or for htmx a client-side one.
+
+    The htmx answer is a bare 204 (no body, no content type), so the flashed
+    message waits for the page htmx then loads instead of becoming a toast
+    on a response that is never shown.
+    """
+    if is_htmx():
+        response = Response(status=204, headers={"HX-Redirect": url})
+        del response.headers["Content-Type"]
+        return response
+    return redirect(url)
+
+
+def _email_taken_error(form: StudentForm) -> None:
+    form.email.errors.append(_("This email is already used by another account."))
+
+
+# --- list and live search ---------------------------------------------------------
+
+
+@bp.route("/students")
+def students():
+    partner = current_user.partner
+    companies = companies_of(partner)
+    filters = StudentFilterForm(formdata=request.args).with_companies(companies)
+    chosen = filters.company.data or ""
+    company = NO_COMPANY if chosen == NO_COMPANY else None
+    if chosen.isascii() and chosen.isdigit():
+        company = find_company(partner, int(chosen))
+    page = page_of_students(
+        partner,
+        text=(filters.q.data or "")[:200],
+        company=company,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render(
+        "partner/students/index.html",
+        "partner/students/_rows.html",
+        page=page,
+        filters=filters,
+        has_companies=bool(companies),
+        searching=bool(filters.q.data or company),
+    )
+
+
+# --- create and edit -------------------------------------------------------------------
+
+
+@bp.route("/students/new", methods=["GET", "POST"])
+def student_new():
+    partner = current_user.partner
+    companies = companies_of(partner)
+    form = StudentForm().with_companies(companies)
+    if form.validate_on_submit():
+        try:
+            student = create_student(
+                current_user, partner, form.email.data, form.name.data, form.chosen_company(companies)
+            )
+        except EmailTaken:
+            _email_taken_error(form)
+        except ForeignCompany:
+            form.company.errors.append(_("Choose one of your companies."))
+        else:
+            commit()
+            flash(
+                _(
+                    "Student %(email)s created. "
+                    "A welcome email with a link to set the password is on its way.",
+                    email=student.email,
+                ),
+                "success",
+            )
+            return go_to(url_for("partner.students"))
+    context = {"form": form, "student": None}
+    if request.method == "POST":
+        return refuse("partner/students/form.html", "partner/students/_form.html", **context)
+    return render("partner/students/form.html", **context)
+
+
+@bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
+def student_edit(student_id):
+    partner = current_user.partner
+    student = get_student_or_404(partner, student_id)
+    companies = companies_of(partner)
+    form = StudentForm(obj=student).with_companies(companies)
+    if request.method == "GET":
+        form.company.data = str(student.company_id or "")
+    if form.validate_on_submit():
+        try:
+            update_student(
+                current_user,
+                partner,
+                student,
+                form.email.data,
+                form.name.data,
+                form.chosen_company(companies),
+            )
+        except EmailTaken:
+            _email_taken_error(form)
+        except ForeignCompany:
+            form.company.errors.append(_("Choose one of your companies."))
+        else:
+            commit()
+            flash(_("Student %(email)s saved.", email=student.email), "success")
+            return go_to(url_for("partner.students"))
+    context = {"form": form, "student": student}
+    if request.method == "POST":
+        return refuse("partner/students/form.html", "partner/students/_form.html", **context)
+    return render("partner/students/form.html", **context)
+
+
+# --- deactivate / reactivate ----------------------------------------------------------
+
+
+def _change_active(student_id: int, active: bool):
+    partner = current_user.partner
+    student = get_student_or_404(partner, student_id)
+    form = ConfirmForm()
+    back = request.values.get("next")
+    back = back if is_safe_next(back) else url_for("partner.students")
+    if request.method == "GET":
+        # Without JavaScript the dialog's opener leads here: the same question as a page.
+        return render(
+            "partner/students/confirm_active.html", student=student, active=active, form=form, back=back
+        )
+    if not form.validate_on_submit():
+        abort(400)
+    set_student_active(current_user, partner, student, active)
+    commit()
+    if active:
+        flash(_("%(email)s can sign in again.", email=student.email), "success")
+    else:
+        flash(_("%(email)s is deactivated and can no longer sign in.", email=student.email), "success")
+    if is_htmx():
+        body, status = render("partner/students/_row.html", student=student, back=back)
+        return body, status, {"HX-Trigger": "aula:close-dialog"}
+    return redirect(back)
+
+
+@bp.route("/students/<int:student_id>/deactivate", methods=["GET", "POST"])
+def student_deactivate(student_id):
+    return _change_active(student_id, False)
+
+
+@bp.route("/students/<int:student_id>/reactivate", methods=["GET", "POST"])
+def student_reactivate(student_id):
+    return _change_active(student_id, True)
+
+
+@bp.route("/students/<int:student_id>/welcome", methods=["POST"])
+def student_send_link(student_id):
+    partner = current_user.partner
+    student = get_student_or_404(partner, student_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        send_set_password_link(current_user, partner, student)
+    except DomainError:
+        flash(_("A deactivated student cannot receive a link. Reactivate them first."), "warning")
+    else:
+        commit()
+        flash(_("A new link to set the password was sent to %(email)s.", email=student.email), "success")
+    return redirect(url_for("partner.student_edit", student_id=student.id))
+
+
+# --- CSV import -------------------------------------------------------------------------
+
+
+def _import_page(form, file_error=None, status_ok=True):
+    context = {"form": form, "file_error": file_error, "max_mb": MAX_BYTES // (1024 * 1024)}
+    if status_ok:
+        return render("partner/students/import.html", **context)
+    return refuse("partner/students/import.html", **context)
+
+
+@bp.route("/students/import", methods=["GET", "POST"])
+def students_import():
+    partner = current_user.partner
+    form = StudentImportForm()
+    if request.method == "GET":
+        return _import_page(form)
+    if not form.validate_on_submit():
+        return _import_page(form, status_ok=False)
+    upload = form.file.data
+    try:
+        text = read_upload(upload.stream.read(MAX_BYTES + 1))
+        plan = preview(partner, text, upload.filename or "")
+    except ImportFileError as exc:
+        return _import_page(form, file_error=exc.message, status_ok=False)
+    confirm = StudentImportConfirmForm(formdata=None, payload=sign_upload(partner, text, plan.filename))
+    return render(
+        "partner/students/import_preview.html",
+        plan=plan,
+        confirm=confirm,
+        labels=OUTCOME_LABELS,
+        styles=OUTCOME_STYLES,
+    )
+
+
+@bp.route("/students/import/confirm", methods=["POST"])
+def students_import_confirm():
+    partner = current_user.partner
+    confirm = StudentImportConfirmForm()
+    if not confirm.validate_on_submit():
+        return _import_page(
+            StudentImportForm(formdata=None),
+            file_error=_("This preview is not valid. Upload the file again."),
+            status_ok=False,
+        )
+    try:
+        text, filename = load_signed_upload(partner, confirm.payload.data)
+        plan = import_students(current_user, partner, text, filename)
+    except ImportFileError as exc:
+        return _import_page(StudentImportForm(formdata=None), file_error=exc.message, status_ok=False)
+    commit()
+    return render(
+        "partner/students/import_result.html", plan=plan, labels=OUTCOME_LABELS, styles=OUTCOME_STYLES
+    )

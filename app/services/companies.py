@@ -1,0 +1,169 @@
+"""A partner's client companies (aziende): create, edit, look up.
+
+Every function is scoped to one partner: a company of another partner is
+never found, listed or changed through it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Company, Partner, Role, User
+from app.services import DomainError, audit
+
+PAGE_SIZE = 25
+MAX_ID = 2**63 - 1  # a larger id in a URL is simply not found (SQLite would overflow)
+MAX_PAGE = 100_000
+
+
+class CompanyNameTaken(DomainError):
+    pass
+
+
+class InvalidVatNumber(DomainError):
+    pass
+
+
+class NotYourCompany(DomainError):
+    pass
+
+
+_VAT_SEPARATORS = re.compile(r"[\s./\-]+")
+
+
+def normalise_vat_number(raw: str | None) -> str | None:
+    """An Italian partita IVA (11 digits, optional "IT") or a Brazilian CNPJ (14 digits).
+
+    Spaces, dots, dashes and slashes are dropped; the result is the digits
+    only, or None when nothing was given. Anything else is ``InvalidVatNumber``.
+    """
+    value = _VAT_SEPARATORS.sub("", raw or "").upper()
+    if not value:
+        return None
+    if value.startswith("IT"):
+        digits = value[2:]
+        if len(digits) == 11 and digits.isascii() and digits.isdigit():
+            return digits
+        raise InvalidVatNumber("An Italian VAT number (partita IVA) has 11 digits.")
+    if value.isascii() and value.isdigit() and len(value) in (11, 14):
+        return value
+    raise InvalidVatNumber("Enter an Italian partita IVA (11 digits) or a Brazilian CNPJ (14 digits).")
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _name_taken(partner: Partner, name: str, except_id: int | None = None) -> bool:
+    query = sa.select(Company.id).where(
+        Company.partner_id == partner.id, sa.func.lower(Company.name) == name.lower()
+    )
+    if except_id is not None:
+        query = query.where(Company.id != except_id)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def _flush_or_name_taken(name: str) -> None:
+    """Flush in a savepoint: the unique index turns a concurrent duplicate into the same refusal."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise CompanyNameTaken(f"You already have a company called {name}.") from None
+
+
+def create_company(
+    actor: User | None, partner: Partner, name: str, vat_number: str | None = None, contact: str | None = None
+) -> Company:
+    name = _clean(name)
+    if not name:
+        raise DomainError("A company needs a name.")
+    vat = normalise_vat_number(vat_number)
+    if _name_taken(partner, name):
+        raise CompanyNameTaken(f"You already have a company called {name}.")
+    company = Company(partner_id=partner.id, name=name, vat_number=vat, contact=_clean(contact) or None)
+    db.session.add(company)
+    _flush_or_name_taken(name)
+    audit.record(actor, "company.created", company, partner_id=partner.id, name=name, vat_number=vat)
+    return company
+
+
+def update_company(
+    actor: User | None,
+    partner: Partner,
+    company: Company,
+    name: str,
+    vat_number: str | None = None,
+    contact: str | None = None,
+) -> Company:
+    if company.partner_id != partner.id:
+        raise NotYourCompany("This company belongs to another partner.")
+    name = _clean(name)
+    if not name:
+        raise DomainError("A company needs a name.")
+    vat = normalise_vat_number(vat_number)
+    if _name_taken(partner, name, except_id=company.id):
+        raise CompanyNameTaken(f"You already have a company called {name}.")
+    new = {"name": name, "vat_number": vat, "contact": _clean(contact) or None}
+    changes = {
+        field: [getattr(company, field), value]
+        for field, value in new.items()
+        if getattr(company, field) != value
+    }
+    for field, value in new.items():
+        setattr(company, field, value)
+    _flush_or_name_taken(name)
+    if changes:
+        audit.record(actor, "company.updated", company, partner_id=partner.id, changes=changes)
+    return company
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def find_company(partner: Partner, company_id: int) -> Company | None:
+    """The partner's own company with this id, or None (also for another partner's)."""
+    if not 0 < company_id <= MAX_ID:
+        return None
+    return db.session.execute(
+        sa.select(Company).where(Company.id == company_id, Company.partner_id == partner.id)
+    ).scalar_one_or_none()
+
+
+def companies_of(partner: Partner) -> list[Company]:
+    return list(
+        db.session.execute(
+            sa.select(Company)
+            .where(Company.partner_id == partner.id)
+            .order_by(sa.func.lower(Company.name), Company.id)
+        ).scalars()
+    )
+
+
+def page_of_companies(partner: Partner, page: int = 1, per_page: int = PAGE_SIZE):
+    page = min(max(page or 1, 1), MAX_PAGE)
+    query = (
+        sa.select(Company)
+        .where(Company.partner_id == partner.id)
+        .order_by(sa.func.lower(Company.name), Company.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def student_counts(partner: Partner, company_ids: list[int]) -> dict[int, int]:
+    if not company_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.company_id, sa.func.count(User.id))
+        .where(
+            User.partner_id == partner.id,
+            User.role == Role.STUDENT.value,
+            User.company_id.in_(company_ids),
+        )
+        .group_by(User.company_id)
+    )
+    return {company_id: count for company_id, count in rows}
