@@ -16,3 +16,17 @@ def index():
 @bp.route("/healthz")
 def healthz():
     return {"status": "ok"}
+
+
+@bp.route("/verify")
+@bp.route("/verify/<code>")
+def verify_certificate(code=None):
+    """Public: anyone holding a certificate can check that its code is genuine."""
+    from flask import request
+
+    from app.services.progress import find_certificate
+    from app.web import render
+
+    code = code or request.args.get("code", "")
+    certificate = find_certificate(code) if code else None
+    return render("public/verify.html", code=code, certificate=certificate, checked=bool(code))

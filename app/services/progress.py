@@ -1,0 +1,99 @@
+"""A participant's progress through a course, its completion and its certificate."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import Certificate, Enrolment, Lesson, LessonProgress, User
+from app.models.base import utcnow
+from app.services import DomainError, audit
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from paper
+
+
+class LessonNotAvailable(DomainError):
+    pass
+
+
+def lessons_done_counts(enrolment_ids: list[int]) -> dict[int, int]:
+    if not enrolment_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(LessonProgress.enrolment_id, sa.func.count())
+        .where(LessonProgress.enrolment_id.in_(enrolment_ids))
+        .group_by(LessonProgress.enrolment_id)
+    ).all()
+    return dict(rows)
+
+
+def done_lesson_ids(enrolment: Enrolment) -> set[int]:
+    return set(db.session.execute(
+        sa.select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id)
+    ).scalars())
+
+
+def mark_lesson_done(user: User, enrolment: Enrolment, lesson: Lesson) -> bool:
+    """Record a lesson as done; complete the course (and issue its certificate) with the last one.
+
+    Returns whether this call completed the course. Marking a lesson twice changes nothing.
+    """
+    if enrolment.user_id != user.id or enrolment.status == "cancelled":
+        raise LessonNotAvailable("This course is not available to you.")
+    if lesson.course_id != enrolment.course_id:
+        raise LessonNotAvailable("This lesson is not part of the course.")
+    if lesson.id in done_lesson_ids(enrolment):
+        return False
+    db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id))
+    db.session.flush()
+    total = len(enrolment.course.lessons)
+    if enrolment.status == "active" and len(done_lesson_ids(enrolment)) >= total:
+        complete_enrolment(user, enrolment)
+        return True
+    return False
+
+
+def complete_enrolment(actor: User | None, enrolment: Enrolment) -> Certificate:
+    enrolment.status = "completed"
+    enrolment.completed_at = utcnow()
+    certificate = issue_certificate(enrolment)
+    audit.record(actor, "enrolment.completed", enrolment, partner_id=enrolment.partner_id,
+                 certificate=certificate.code)
+    return certificate
+
+
+def issue_certificate(enrolment: Enrolment) -> Certificate:
+    if enrolment.certificate is not None:
+        return enrolment.certificate
+    issuer = enrolment.partner.name if enrolment.partner else current_app.config["PLATFORM_NAME"]
+    certificate = Certificate(
+        enrolment=enrolment,
+        code=_new_code(),
+        student_name=enrolment.user.display_name,
+        course_title=enrolment.course.title,
+        issuer_name=issuer,
+        issued_at=enrolment.completed_at or utcnow(),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_code(code: str) -> str:
+    cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())[:12]
+    return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}" if len(cleaned) == 12 else ""
+
+
+def find_certificate(code: str) -> Certificate | None:
+    code = normalise_code(code)
+    if not code:
+        return None
+    return db.session.execute(sa.select(Certificate).where(Certificate.code == code)).scalar_one_or_none()
