@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Course, CoursePartner, Enrolment, Partner, PlatformSettings, Role, User, WalletEntry
+from app.models import Course, CoursePartner, Enrolment, Partner, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.models.base import utcnow
 from app.services import DomainError, audit
 from app.services import wallets
@@ -82,13 +82,14 @@ def low_balance_threshold(partner: Partner) -> int:
 
 
 def active_enrolment(student: User, course: Course) -> Enrolment | None:
+    """The student's current participation in the course (active, or completed and kept)."""
     return db.session.execute(
         db.select(Enrolment).where(
             Enrolment.user_id == student.id,
             Enrolment.course_id == course.id,
-            Enrolment.status == "active",
+            Enrolment.status.in_(("active", "completed")),
         )
-    ).scalar_one_or_none()
+    ).scalars().first()
 
 
 def enrol_student(actor: User, partner: Partner, student: User, course: Course) -> Enrolment:
@@ -106,6 +107,20 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     # Every enrolment of this partner queues on its wallet row, so the check
     # for an existing enrolment below sees every committed one.
     wallets._lock(wallet.id)
+    enrolment, _entry = _enrol_locked(actor, partner, student, course, price=price, wallet=wallet)
+    return enrolment
+
+
+def _enrol_locked(
+    actor: User, partner: Partner, student: User, course: Course, *, price: int, wallet: Wallet,
+    warn_low_balance: bool = True,
+) -> tuple[Enrolment, WalletEntry | None]:
+    """The enrolment and its debit, with the partner's wallet row already locked.
+
+    The caller has checked that the student is the partner's and that the
+    course is shared at ``price``. Raises AlreadyEnrolled or InsufficientCredits.
+    A bulk enrolment passes ``warn_low_balance=False`` and warns once itself.
+    """
     if active_enrolment(student, course) is not None:
         raise AlreadyEnrolled(f"{student.email} is already enrolled in {course.title}.")
     if wallet.balance < price:
@@ -131,9 +146,9 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     )
     audit.record(actor, "enrolment.created", enrolment, partner_id=partner.id,
                  student=student.email, course=course.title, credits=price)
-    if entry is not None:
-        _warn_if_low_balance(partner, entry)
-    return enrolment
+    if entry is not None and warn_low_balance:
+        warn_if_low_balance(partner, entry)
+    return enrolment, entry
 
 
 def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> WalletEntry | None:
@@ -206,14 +221,20 @@ def notify_insufficient_credits(partner: Partner, course: Course, error: Insuffi
     return True
 
 
-def _warn_if_low_balance(partner: Partner, entry: WalletEntry) -> None:
+def warn_if_low_balance(partner: Partner, entry: WalletEntry) -> None:
     """One warning per downward crossing of the threshold (exact: the entry knows both sides)."""
+    warn_if_balance_crossed(partner, entry.balance_after - entry.amount, entry.balance_after)
+
+
+def warn_if_balance_crossed(partner: Partner, before: int, after: int) -> None:
+    """Warn the partner's admins if the balance went from at/above the threshold to below it.
+
+    A bulk enrolment calls it once with the balance before and after the
+    whole batch, so many debits crossing once send one warning.
+    """
     threshold = low_balance_threshold(partner)
-    before = entry.balance_after - entry.amount
-    if before >= threshold > entry.balance_after:
+    if before >= threshold > after:
         for user in _admins_of(partner):
             queue_email("low_balance", user.email, f"{partner.name}: credit balance is low",
-                        partner=partner, balance=entry.balance_after, threshold=threshold,
+                        partner=partner, balance=after, threshold=threshold,
                         platform_name=current_app.config["PLATFORM_NAME"])
-
-

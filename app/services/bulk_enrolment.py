@@ -1,0 +1,594 @@
+"""Bulk enrolment by a partner: preview the cost, then enrol all or nothing.
+
+1. ``preview_bulk_enrolment`` resolves a list of students (ticked in a list,
+   or emails pasted or uploaded as CSV) and says what would happen to each
+   row, the total cost and whether the balance pays for it. Nothing is written.
+2. ``request_bulk_enrolment`` stores the confirmed list (the students the
+   preview would enrol) as a pending ``BulkEnrolment``.
+3. ``run_bulk_enrolment`` applies it in one transaction: the partner's wallet
+   is locked once, every row is classified again (things change between the
+   preview and the confirmation), the total is checked against the balance,
+   and only then is each student enrolled and charged through the same code
+   path as a single enrolment. Short of credits, nobody is enrolled.
+
+``confirm_bulk_enrolment`` is the confirmation as the page does it: small
+batches run at once, larger ones in a background job after the commit.
+The caller (view, job, CLI) commits once.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import BulkEnrolment, Company, Course, Enrolment, Partner, Role, User
+from app.models.base import utcnow
+from app.services import DomainError, audit, wallets
+from app.services.enrolments import (
+    AlreadyEnrolled, CourseNotShared, NotYourStudent, _enrol_locked, notify_insufficient_credits, price_for,
+    warn_if_balance_crossed,
+)
+from app.services.users import normalise_email
+from app.services.wallets import InsufficientCredits
+
+MAX_ROWS = 2000
+MAX_BYTES = 2 * 1024 * 1024
+# At most this many rows run inside the request; more go to a background job.
+INLINE_LIMIT = 50
+# A running job reports its progress every this many rows.
+PROGRESS_EVERY = 20
+# Statuses of an enrolment that already make the student a participant
+# (kept in step with enrolments.active_enrolment, which re-checks each row).
+PARTICIPATING = ("active", "completed")
+
+EMAIL_HEADERS = {
+    "email", "e-mail", "mail", "email address", "e-mail address",
+    "indirizzo email", "indirizzo e-mail", "endereço de email", "endereço de e-mail",
+}
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class BulkInputError(DomainError):
+    """The list or file as a whole cannot be read; the message says why (translated)."""
+
+
+class NothingToEnrol(DomainError):
+    pass
+
+
+class PriceChanged(DomainError):
+    pass
+
+
+class Outcome(str, enum.Enum):
+    WILL_ENROL = "will_enrol"  # preview
+    ENROLLED = "enrolled"  # result
+    ALREADY_ENROLLED = "already_enrolled"
+    INACTIVE = "inactive"
+    NOT_YOUR_STUDENT = "not_your_student"
+    UNKNOWN_EMAIL = "unknown_email"
+    INVALID_EMAIL = "invalid_email"
+    DUPLICATE = "duplicate"
+    NOT_ENROLLED = "not_enrolled"  # result: the whole batch was refused
+
+
+@dataclass
+class Row:
+    line: int | None  # the line of the pasted text or file; None for a ticked student
+    email: str
+    outcome: Outcome
+    student: User | None = None
+    credits: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.student.name if self.student is not None else ""
+
+
+@dataclass
+class Preview:
+    partner: Partner
+    course: Course
+    price: int
+    balance: int
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def to_enrol(self) -> list[Row]:
+        return [row for row in self.rows if row.outcome == Outcome.WILL_ENROL]
+
+    @property
+    def count(self) -> int:
+        return len(self.to_enrol)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.rows) - self.count
+
+    @property
+    def total_cost(self) -> int:
+        return self.count * self.price
+
+    @property
+    def enough(self) -> bool:
+        return self.total_cost <= self.balance
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.total_cost - self.balance)
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.count > 0 and self.enough
+
+    @property
+    def student_ids(self) -> list[int]:
+        """What the confirmation sends: the students this preview would enrol."""
+        return [row.student.id for row in self.to_enrol]
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row.outcome for row in self.rows)
+
+
+# --- reading a list of emails ------------------------------------------------------------
+
+
+def read_email_list(data: str | bytes) -> list[tuple[int, str]]:
+    """``(line, email)`` for each row of pasted text or a CSV file, or ``BulkInputError``.
+
+    One email per line, several separated by commas or semicolons, or a CSV
+    whose header row names an ``email`` column (other columns are ignored).
+    UTF-8 with or without a BOM; comma, semicolon or tab delimited.
+    """
+    if isinstance(data, bytes):
+        if len(data) > MAX_BYTES:
+            raise BulkInputError(_("The file is larger than 2 MB. Split it into smaller files."))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BulkInputError(
+                _("The file is not UTF-8 text. In Excel, save it as \"CSV UTF-8\" and upload it again.")
+            ) from None
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise BulkInputError(_("This is not a CSV text file."))
+    if not text.strip():
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows: list[tuple[int, str]] = []
+    column: int | None = None
+    first = True
+    try:
+        for cells in reader:
+            cells = [cell.replace("\ufeff", "").strip() for cell in cells]
+            if not any(cells):
+                continue
+            if first:
+                first = False
+                column = _email_column(cells)
+                if column is not None:
+                    continue
+                if len([c for c in cells if c]) > 1 and not any("@" in c for c in cells):
+                    raise BulkInputError(_(
+                        "The first row has several columns but none is named email; found: %(found)s.",
+                        found=", ".join(c for c in cells if c),
+                    ))
+            if column is not None:
+                emails = [cells[column] if column < len(cells) else ""]
+            else:
+                emails = [c for c in cells if c]
+                if len(emails) > 1 and not all("@" in c for c in emails):
+                    raise BulkInputError(_(
+                        "Line %(line)s has several columns. Add a header row that names the email column, "
+                        "or put one email per line.", line=reader.line_num,
+                    ))
+            for email in emails:
+                rows.append((reader.line_num, email))
+                if len(rows) > MAX_ROWS:
+                    raise BulkInputError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+    except csv.Error as exc:
+        raise BulkInputError(
+            _("The file is not a valid CSV (line %(line)s): %(error)s", line=reader.line_num, error=str(exc))
+        ) from None
+    return rows
+
+
+def _delimiter(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _email_column(cells: list[str]) -> int | None:
+    for index, cell in enumerate(cells):
+        if " ".join(cell.strip('"').lower().split()) in EMAIL_HEADERS:
+            return index
+    return None
+
+
+def _is_email(email: str) -> bool:
+    return len(email) <= 254 and bool(_EMAIL_RE.match(email))
+
+
+# --- classifying rows --------------------------------------------------------------------
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _users_by(column, values: list) -> dict:
+    found = {}
+    for chunk in _chunks(sorted(set(values))):
+        for user in db.session.execute(sa.select(User).where(column.in_(chunk))).scalars():
+            found[getattr(user, column.key)] = user
+    return found
+
+
+def _participating(course: Course, user_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(user_ids))):
+        found.update(db.session.execute(
+            sa.select(Enrolment.user_id).where(
+                Enrolment.course_id == course.id,
+                Enrolment.user_id.in_(chunk),
+                Enrolment.status.in_(PARTICIPATING),
+            )
+        ).scalars())
+    return found
+
+
+def _classify(partner: Partner, course: Course, student_ids: list[int], emails: list[tuple[int, str]]) -> list[Row]:
+    """What would happen to each row now; students first (in order), then emails."""
+    if len(student_ids) + len(emails) > MAX_ROWS:
+        raise BulkInputError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+    by_id = _users_by(User.id, student_ids)
+    normalised = [(line, normalise_email(raw), raw) for line, raw in emails]
+    by_email = _users_by(User.email, [email for _line, email, _raw in normalised if _is_email(email)])
+    candidates = [u.id for u in list(by_id.values()) + list(by_email.values())
+                  if u.role == Role.STUDENT.value and u.partner_id == partner.id]
+    enrolled = _participating(course, candidates)
+
+    seen_users: set[int] = set()
+    seen_emails: set[str] = set()
+
+    def judge(user: User) -> Outcome:
+        if user.id in seen_users:
+            return Outcome.DUPLICATE
+        seen_users.add(user.id)
+        if user.role != Role.STUDENT.value or user.partner_id != partner.id:
+            return Outcome.NOT_YOUR_STUDENT
+        if not user.is_active_account:
+            return Outcome.INACTIVE
+        if user.id in enrolled:
+            return Outcome.ALREADY_ENROLLED
+        return Outcome.WILL_ENROL
+
+    rows: list[Row] = []
+    for student_id in student_ids:
+        user = by_id.get(student_id)
+        if user is None:
+            rows.append(Row(None, "", Outcome.NOT_YOUR_STUDENT))
+            continue
+        outcome = judge(user)
+        # Another partner's user stays anonymous: only its id was sent.
+        shown = user if outcome != Outcome.NOT_YOUR_STUDENT else None
+        rows.append(Row(None, shown.email if shown else "", outcome, student=shown))
+        if shown is not None:
+            seen_emails.add(user.email)
+    for line, email, raw in normalised:
+        if not _is_email(email):
+            rows.append(Row(line, raw, Outcome.INVALID_EMAIL))
+        elif email in seen_emails:
+            rows.append(Row(line, email, Outcome.DUPLICATE))
+        elif email not in by_email:
+            seen_emails.add(email)
+            rows.append(Row(line, email, Outcome.UNKNOWN_EMAIL))
+        else:
+            seen_emails.add(email)
+            user = by_email[email]
+            outcome = judge(user)
+            rows.append(Row(line, email, outcome, student=user if outcome != Outcome.NOT_YOUR_STUDENT else None))
+    return rows
+
+
+def _price(course: Course, partner: Partner) -> int:
+    price = price_for(course, partner)
+    if price is None:
+        raise CourseNotShared(_("This course is not available to your organisation."))
+    return price
+
+
+def _ids(student_ids: Iterable) -> list[int]:
+    ids = []
+    for value in student_ids or []:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise NotYourStudent(_("This student does not belong to your organisation.")) from None
+    return ids
+
+
+# --- use cases ---------------------------------------------------------------------------
+
+
+def preview_bulk_enrolment(
+    partner: Partner, course: Course, students: Iterable | None = None, emails: str | bytes | list | None = None,
+) -> Preview:
+    """What enrolling these rows would do now, and what it would cost. Writes nothing.
+
+    ``students``: ids (or User objects) of students; ``emails``: pasted text or
+    CSV bytes (see ``read_email_list``), or a list of emails.
+    """
+    price = _price(course, partner)
+    student_ids = _ids(s.id if isinstance(s, User) else s for s in (students or []))
+    if isinstance(emails, (list, tuple)):
+        email_rows = [(i, str(e)) for i, e in enumerate(emails, start=1) if str(e).strip()]
+    elif emails:
+        email_rows = read_email_list(emails)
+    else:
+        email_rows = []
+    if not student_ids and not email_rows:
+        raise BulkInputError(_("Choose students, paste emails or upload a CSV file."))
+    rows = _classify(partner, course, student_ids, email_rows)
+    balance = wallets.wallet_of(partner).balance
+    return Preview(partner=partner, course=course, price=price, balance=balance, rows=rows)
+
+
+def request_bulk_enrolment(
+    actor: User, partner: Partner, course: Course, student_ids: Iterable, *, expected_price: int | None = None,
+) -> BulkEnrolment:
+    """Store the confirmed list as a pending bulk enrolment (checked again, nothing charged yet).
+
+    Refuses ids that are not the partner's students (NotYourStudent), a
+    course no longer shared (CourseNotShared), a price different from the
+    one previewed (PriceChanged) and a list that would enrol nobody now.
+    """
+    price = _price(course, partner)
+    if expected_price is not None and expected_price != price:
+        raise PriceChanged(_("The price of this course changed since the preview: it is now %(price)s credits "
+                             "per student. Check the preview again.", price=price))
+    ids = list(dict.fromkeys(_ids(student_ids)))
+    if not ids:
+        raise NothingToEnrol(_("Choose at least one student."))
+    if len(ids) > MAX_ROWS:
+        raise BulkInputError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+    users = _users_by(User.id, ids)
+    if any(users.get(i) is None or users[i].role != Role.STUDENT.value or users[i].partner_id != partner.id
+           for i in ids):
+        raise NotYourStudent(_("This student does not belong to your organisation."))
+    rows = _classify(partner, course, ids, [])
+    count = sum(1 for row in rows if row.outcome == Outcome.WILL_ENROL)
+    if count == 0:
+        raise NothingToEnrol(_("Nobody in this list can be enrolled now: they are already enrolled or inactive."))
+    bulk = BulkEnrolment(
+        partner_id=partner.id, course_id=course.id, requested_by_id=actor.id, status="pending",
+        student_ids=ids, results=[], total_cost=count * price,
+    )
+    db.session.add(bulk)
+    db.session.flush()
+    audit.record(actor, "bulk_enrolment.requested", bulk, partner_id=partner.id, course=course.title,
+                 rows=len(ids), to_enrol=count, total_cost=count * price)
+    return bulk
+
+
+def confirm_bulk_enrolment(
+    actor: User, partner: Partner, course: Course, student_ids: Iterable, *, expected_price: int | None = None,
+) -> BulkEnrolment:
+    """Request it, then run it now (at most INLINE_LIMIT rows) or in a job after the commit."""
+    bulk = request_bulk_enrolment(actor, partner, course, student_ids, expected_price=expected_price)
+    if runs_inline(bulk):
+        run_bulk_enrolment(bulk.id)
+    else:
+        from app.jobs import enqueue_after_commit
+        from app.jobs.bulk import run_bulk_enrolment_job
+
+        enqueue_after_commit(run_bulk_enrolment_job, bulk.id)
+    return bulk
+
+
+def runs_inline(bulk: BulkEnrolment) -> bool:
+    return len(bulk.student_ids) <= INLINE_LIMIT
+
+
+def _result(row: Row, outcome: Outcome | None = None, message: str = "") -> dict:
+    return {
+        "student_id": row.student.id if row.student is not None else None,
+        "email": row.email,
+        "name": row.name,
+        "outcome": (outcome or row.outcome).value,
+        "credits": row.credits,
+        "message": message,
+    }
+
+
+def _refuse_all(bulk: BulkEnrolment, rows: list[Row], message: str) -> BulkEnrolment:
+    bulk.status = "failed"
+    bulk.error = message
+    bulk.finished_at = utcnow()
+    bulk.results = [
+        _result(row, Outcome.NOT_ENROLLED if row.outcome == Outcome.WILL_ENROL else None) for row in rows
+    ]
+    return bulk
+
+
+def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None = None) -> BulkEnrolment:
+    """Apply a pending bulk enrolment, all or nothing, in the caller's transaction.
+
+    A batch short of credits is refused as a whole (status 'failed', nobody
+    enrolled, nothing charged, the admins told). A batch already finished is
+    returned unchanged, so running it twice enrols nobody twice.
+    """
+    bulk = db.session.get(BulkEnrolment, bulk_id)
+    if bulk is None:
+        raise DomainError(f"Bulk enrolment {bulk_id} does not exist.")
+    partner = db.session.get(Partner, bulk.partner_id)
+    course = db.session.get(Course, bulk.course_id)
+    actor = db.session.get(User, bulk.requested_by_id)
+    wallet = wallets.wallet_of(partner)
+    # One lock for the whole batch: every other enrolment or debit of this
+    # partner waits, so the classification and the balance below stay true.
+    wallets._lock(wallet.id)
+    db.session.refresh(bulk)
+    if bulk.status in ("done", "failed"):
+        return bulk
+    db.session.refresh(wallet, ["balance"])
+
+    rows = _classify(partner, course, list(bulk.student_ids), [])
+    total = len(rows)
+    if progress is not None:
+        progress(0, total)
+    price = price_for(course, partner)
+    if price is None:
+        return _refuse_all(bulk, rows, _("This course is no longer available to your organisation. "
+                                          "Nobody was enrolled and nothing was charged."))
+    to_enrol = [row for row in rows if row.outcome == Outcome.WILL_ENROL]
+    bulk.total_cost = len(to_enrol) * price
+    if bulk.total_cost > wallet.balance:
+        error = InsufficientCredits(needed=bulk.total_cost, available=wallet.balance)
+        told = notify_insufficient_credits(partner, course, error)
+        message = _("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing. "
+                    "Nobody was enrolled and nothing was charged.",
+                    needed=error.needed, available=error.available, missing=error.missing)
+        message += " " + (_("The platform administrators have been told; ask them to recharge your wallet.")
+                          if told else
+                          _("The platform administrators were already told within the last hour; "
+                            "ask them to recharge your wallet."))
+        audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
+                     needed=error.needed, available=error.available)
+        return _refuse_all(bulk, rows, message)
+
+    before = wallet.balance
+    results = []
+    charged = 0
+    for done, row in enumerate(rows, start=1):
+        if row.outcome == Outcome.WILL_ENROL:
+            try:
+                _enrol_locked(actor, partner, row.student, course, price=price, wallet=wallet,
+                              warn_low_balance=False)
+            except AlreadyEnrolled:
+                row.outcome = Outcome.ALREADY_ENROLLED
+            else:
+                row.outcome, row.credits = Outcome.ENROLLED, price
+                charged += price
+        results.append(_result(row))
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    warn_if_balance_crossed(partner, before, wallet.balance)
+    bulk.total_cost = charged
+    bulk.results = results
+    bulk.status = "done"
+    bulk.finished_at = utcnow()
+    counts = Counter(r["outcome"] for r in results)
+    audit.record(actor, "bulk_enrolment.done", bulk, partner_id=partner.id, course=course.title,
+                 enrolled=counts[Outcome.ENROLLED.value], skipped=total - counts[Outcome.ENROLLED.value],
+                 credits=charged)
+    return bulk
+
+
+def mark_bulk_failed(bulk_id: int, message: str) -> BulkEnrolment | None:
+    """Record that a bulk enrolment stopped on an error (its work was rolled back)."""
+    bulk = db.session.get(BulkEnrolment, bulk_id)
+    if bulk is None or bulk.status in ("done", "failed"):
+        return bulk
+    rows = [Row(None, "", Outcome.WILL_ENROL) for _id in bulk.student_ids]
+    users = _users_by(User.id, list(bulk.student_ids))
+    for row, student_id in zip(rows, bulk.student_ids):
+        row.student = users.get(student_id)
+        row.email = row.student.email if row.student is not None else ""
+    _refuse_all(bulk, rows, message)
+    audit.record(None, "bulk_enrolment.failed", bulk, partner_id=bulk.partner_id, error=message[:200])
+    return bulk
+
+
+# --- reading -----------------------------------------------------------------------------
+
+PICKER_LIMIT = 300
+
+
+@dataclass
+class Picker:
+    """The students offered as checkboxes: the ticked ones first, then those matching the filter."""
+
+    students: list[User]
+    selected_ids: list[int]
+    matching: int  # how many match the filter in all
+    shown: int  # how many of those are listed
+
+    @property
+    def truncated(self) -> bool:
+        return self.shown < self.matching
+
+
+def _active_students(partner: Partner):
+    return sa.select(User).where(
+        User.partner_id == partner.id, User.role == Role.STUDENT.value, User.is_active_account.is_(True)
+    )
+
+
+def pickable_students(
+    partner: Partner, *, q: str = "", company_id: int | None = None, selected: Iterable = (),
+    select_all: bool = False, limit: int = PICKER_LIMIT,
+) -> Picker:
+    """Active students of the partner matching ``q`` (name or email) and company, ticked ones kept."""
+    query = _active_students(partner)
+    q = " ".join((q or "").split())
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
+                                   User.email.like(pattern, escape="\\")))
+    if company_id is not None:
+        query = query.where(User.company_id == company_id)
+    matching = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    found = db.session.execute(query.order_by(User.name, User.email).limit(limit)).scalars().all()
+    wanted = []
+    for value in selected or ():
+        try:
+            wanted.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    wanted = list(dict.fromkeys(wanted))[:MAX_ROWS]
+    ticked = {u.id: u for chunk in _chunks(wanted) for u in db.session.execute(
+        _active_students(partner).where(User.id.in_(chunk))).scalars()}
+    ticked_users = [ticked[i] for i in wanted if i in ticked]
+    listed = ticked_users + [u for u in found if u.id not in ticked]
+    selected_ids = [u.id for u in (listed if select_all else ticked_users)]
+    return Picker(students=listed, selected_ids=selected_ids, matching=matching, shown=len(found))
+
+
+def companies_for_filter(partner: Partner) -> list[Company]:
+    return db.session.execute(
+        sa.select(Company).where(Company.partner_id == partner.id).order_by(Company.name)
+    ).scalars().all()
+
+
+def recent_bulk_enrolments(partner: Partner, limit: int = 10) -> list[BulkEnrolment]:
+    return db.session.execute(
+        sa.select(BulkEnrolment).where(BulkEnrolment.partner_id == partner.id)
+        .order_by(BulkEnrolment.id.desc()).limit(limit)
+    ).scalars().all()
+
+
+def bulk_of(partner: Partner, bulk_id: int) -> BulkEnrolment | None:
+    """The partner's own bulk enrolment; another partner's is not found."""
+    bulk = db.session.get(BulkEnrolment, bulk_id)
+    if bulk is None or bulk.partner_id != partner.id:
+        return None
+    return bulk
+
+
+def result_counts(bulk: BulkEnrolment) -> Counter:
+    return Counter(row.get("outcome") for row in bulk.results or [])

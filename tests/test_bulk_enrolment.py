@@ -1,0 +1,571 @@
+"""Bulk enrolment: preview (nothing written), all-or-nothing confirmation, background job, pages."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.jobs import redis_connection
+from app.jobs.bulk import progress_key, read_progress, record_progress, run_bulk_enrolment_job
+from app.models import AuditEvent, BulkEnrolment, EmailMessage, Enrolment, Role, Wallet, WalletEntry
+from app.services import bulk_enrolment as svc
+from app.services import enrolments
+from app.services.bulk_enrolment import BulkInputError, Outcome
+from app.services.enrolments import CourseNotShared
+from app.services.wallets import audit_ledger
+from app.transactions import commit
+from tests.conftest import TEST_REDIS_URL, csrf_token
+
+PATH = "/partner/enrolments/bulk"
+
+
+@pytest.fixture
+def partner(factory):
+    return factory.partner(credits=100)
+
+
+@pytest.fixture
+def admin(factory, partner):
+    return factory.user(Role.PARTNER_ADMIN, partner=partner)
+
+
+@pytest.fixture
+def course(factory):
+    return factory.course(title="Fire Safety", value=10)
+
+
+def balance(db, partner):
+    db.session.expire_all()
+    return db.session.execute(sa.select(Wallet.balance).where(Wallet.partner_id == partner.id)).scalar_one()
+
+
+def enrolled_ids(db, partner, course):
+    return set(db.session.execute(sa.select(Enrolment.user_id).where(
+        Enrolment.partner_id == partner.id, Enrolment.course_id == course.id, Enrolment.status == "active",
+    )).scalars())
+
+
+def debits(db, partner):
+    return db.session.scalar(sa.select(sa.func.count(WalletEntry.id)).join(Wallet, WalletEntry.wallet_id == Wallet.id).where(
+        Wallet.partner_id == partner.id, WalletEntry.kind == "enrolment_debit"))
+
+
+def outcomes(preview):
+    return [(row.email, row.outcome) for row in preview.rows]
+
+
+# --- preview ---------------------------------------------------------------------------
+
+
+def test_preview_classifies_each_kind_of_row_and_writes_nothing(db, factory, partner, admin, course):
+    ok = factory.student(partner, email="ok@example.com")
+    done = factory.student(partner, email="done@example.com")
+    enrolments.enrol_student(admin, partner, done, course)
+    off = factory.student(partner, email="off@example.com")
+    off.is_active_account = False
+    factory.student(factory.partner(), email="foreign@example.com")
+    text = "\n".join([
+        "OK@Example.com", "done@example.com", "off@example.com", "foreign@example.com",
+        admin.email, "nobody@example.com", "not an email", " ok@example.com ",
+    ])
+    entries_before = db.session.scalar(sa.select(sa.func.count(WalletEntry.id)))
+
+    preview = svc.preview_bulk_enrolment(partner, course, emails=text)
+
+    assert outcomes(preview) == [
+        ("ok@example.com", Outcome.WILL_ENROL),
+        ("done@example.com", Outcome.ALREADY_ENROLLED),
+        ("off@example.com", Outcome.INACTIVE),
+        ("foreign@example.com", Outcome.NOT_YOUR_STUDENT),
+        (admin.email, Outcome.NOT_YOUR_STUDENT),
+        ("nobody@example.com", Outcome.UNKNOWN_EMAIL),
+        ("not an email", Outcome.INVALID_EMAIL),
+        ("ok@example.com", Outcome.DUPLICATE),
+    ]
+    assert [row.line for row in preview.rows] == list(range(1, 9))
+    assert (preview.count, preview.skipped, preview.price, preview.total_cost) == (1, 7, 10, 10)
+    assert (preview.balance, preview.enough, preview.missing) == (90, True, 0)
+    assert preview.student_ids == [ok.id]
+    assert db.session.scalar(sa.select(sa.func.count(WalletEntry.id))) == entries_before
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+def test_preview_by_student_ids_hides_other_partners_students(db, factory, partner, course):
+    mine = factory.student(partner)
+    foreign = factory.student(factory.partner(), email="secret@example.com")
+    preview = svc.preview_bulk_enrolment(partner, course, students=[mine.id, foreign.id, mine.id, 999_999],
+                                         emails=[mine.email])
+    assert [row.outcome for row in preview.rows] == [
+        Outcome.WILL_ENROL, Outcome.NOT_YOUR_STUDENT, Outcome.DUPLICATE, Outcome.NOT_YOUR_STUDENT, Outcome.DUPLICATE,
+    ]
+    unknown = [preview.rows[1], preview.rows[3]]  # another partner's student, an id that does not exist
+    assert all(row.student is None and row.email == "" for row in unknown)
+    assert "secret@example.com" not in [row.email for row in preview.rows]
+
+
+@pytest.mark.parametrize("content", [
+    "\ufeffEmail;Name;Company\nA@example.com;Anna;Acme\nb@example.com;Bruno;\n".encode("utf-8"),
+    b"name,e-mail\nAnna,a@example.com\nBruno,B@EXAMPLE.COM\n",
+    "a@example.com\r\n\r\nb@example.com\r\n",
+    "a@example.com; b@example.com",
+    "\ufeffa@example.com,b@example.com\n",
+])
+def test_email_lists_and_csv_files_are_read(db, factory, partner, course, content):
+    a = factory.student(partner, email="a@example.com")
+    b = factory.student(partner, email="b@example.com")
+    preview = svc.preview_bulk_enrolment(partner, course, emails=content)
+    assert preview.student_ids == [a.id, b.id]
+    assert preview.skipped == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfea\x00@\x00", "not UTF-8"),
+    (b"a@example.com\x00\n", "not a CSV"),
+    (b"name;surname\nAnna;Rossi\n", "none is named email"),
+    (b"a@example.com;Anna Rossi\n", "Add a header row"),
+    ("\n".join(f"s{i}@example.com" for i in range(2001)).encode(), "At most 2000 rows"),
+    (b'email\n"' + b"x" * 140_000 + b'"\n', "not a valid CSV"),
+])
+def test_a_bad_list_is_refused_with_a_clear_message(db, partner, course, content, message):
+    with pytest.raises(BulkInputError) as refused:
+        svc.preview_bulk_enrolment(partner, course, emails=content)
+    assert message in refused.value.message
+
+
+def test_preview_of_a_course_not_shared_is_refused(db, factory, partner):
+    hidden = factory.course(assign_to_all=False, partners={factory.partner(): None})
+    with pytest.raises(CourseNotShared):
+        svc.preview_bulk_enrolment(partner, hidden, students=[factory.student(partner).id])
+
+
+def test_total_cost_against_the_balance(db, factory, course):
+    partner = factory.partner(credits=25)
+    ids = [factory.student(partner).id for _ in range(3)]
+    preview = svc.preview_bulk_enrolment(partner, course, students=ids)
+    assert (preview.count, preview.total_cost, preview.balance) == (3, 30, 25)
+    assert (preview.enough, preview.missing, preview.can_confirm) == (False, 5, False)
+
+
+def test_custom_price_of_the_partner_is_used(db, factory):
+    partner = factory.partner(credits=100)
+    course = factory.course(value=10, assign_to_all=False, partners={partner: 4})
+    preview = svc.preview_bulk_enrolment(partner, course, students=[factory.student(partner).id] * 1)
+    assert (preview.price, preview.total_cost) == (4, 4)
+
+
+# --- confirm and run ---------------------------------------------------------------------
+
+
+def test_confirm_enrols_everyone_and_charges_each(db, factory, partner, admin, course):
+    students = [factory.student(partner) for _ in range(3)]
+    bulk = svc.confirm_bulk_enrolment(admin, partner, course, [s.id for s in students], expected_price=10)
+    commit()
+    assert (bulk.status, bulk.total_cost, bulk.error) == ("done", 30, None)
+    assert bulk.finished_at is not None
+    assert [r["outcome"] for r in bulk.results] == ["enrolled"] * 3
+    assert [r["email"] for r in bulk.results] == [s.email for s in students]
+    assert enrolled_ids(db, partner, course) == {s.id for s in students}
+    assert balance(db, partner) == 70 and debits(db, partner) == 3
+    actions = db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.object_id == bulk.id,
+                                                                    AuditEvent.object_type == "BulkEnrolment")).scalars()
+    assert sorted(actions) == ["bulk_enrolment.done", "bulk_enrolment.requested"]
+    assert audit_ledger()[1] == []
+
+
+def test_short_by_one_credit_enrols_nobody_and_charges_nothing(db, factory, admin, course):
+    partner = factory.partner(credits=29)
+    factory.user(Role.PARTNER_ADMIN, partner=partner)
+    ids = [factory.student(partner).id for _ in range(3)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
+    commit()
+    bulk = svc.run_bulk_enrolment(bulk.id)
+    commit()
+    assert bulk.status == "failed"
+    assert "30 needed, 29 available, 1 missing" in bulk.error
+    assert "Nobody was enrolled and nothing was charged" in bulk.error
+    assert [r["outcome"] for r in bulk.results] == ["not_enrolled"] * 3
+    assert enrolled_ids(db, partner, course) == set()
+    assert debits(db, partner) == 0 and balance(db, partner) == 29
+    alerts = db.session.scalar(sa.select(sa.func.count()).where(EmailMessage.template == "insufficient_credits"))
+    assert alerts >= 1
+    # Running it again changes nothing.
+    assert svc.run_bulk_enrolment(bulk.id).status == "failed"
+    assert balance(db, partner) == 29
+
+
+def test_students_enrolled_after_the_preview_are_skipped_and_not_charged(db, factory, partner, admin, course):
+    students = [factory.student(partner) for _ in range(3)]
+    preview = svc.preview_bulk_enrolment(partner, course, students=[s.id for s in students])
+    assert preview.count == 3
+    enrolments.enrol_student(admin, partner, students[1], course)  # someone else, meanwhile
+    commit()
+    bulk = svc.confirm_bulk_enrolment(admin, partner, course, preview.student_ids, expected_price=preview.price)
+    commit()
+    assert [r["outcome"] for r in bulk.results] == ["enrolled", "already_enrolled", "enrolled"]
+    assert [r["credits"] for r in bulk.results] == [10, 0, 10]
+    assert bulk.total_cost == 20
+    assert balance(db, partner) == 100 - 10 - 20
+    assert debits(db, partner) == 3
+
+
+def test_confirming_the_same_list_twice_charges_once(db, factory, partner, admin, course):
+    ids = [factory.student(partner).id for _ in range(2)]
+    first = svc.request_bulk_enrolment(admin, partner, course, ids)
+    second = svc.request_bulk_enrolment(admin, partner, course, ids)  # a double click on the preview
+    svc.run_bulk_enrolment(first.id)
+    svc.run_bulk_enrolment(second.id)
+    svc.run_bulk_enrolment(first.id)  # a job delivered twice
+    assert [r["outcome"] for r in first.results] == ["enrolled", "enrolled"]
+    assert [r["outcome"] for r in second.results] == ["already_enrolled", "already_enrolled"]
+    assert (second.status, second.total_cost) == ("done", 0)
+    assert balance(db, partner) == 80 and debits(db, partner) == 2
+
+
+def test_deactivated_after_the_preview_is_skipped(db, factory, partner, admin, course):
+    students = [factory.student(partner) for _ in range(2)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, [s.id for s in students])
+    students[0].is_active_account = False
+    svc.run_bulk_enrolment(bulk.id)
+    assert [r["outcome"] for r in bulk.results] == ["inactive", "enrolled"]
+    assert balance(db, partner) == 90
+
+
+def test_one_low_balance_warning_for_the_whole_batch(db, factory, course):
+    partner = factory.partner(credits=100, low_balance_threshold=50)
+    admins = [factory.user(Role.PARTNER_ADMIN, partner=partner) for _ in range(2)]
+    ids = [factory.student(partner).id for _ in range(8)]  # 100 -> 20, crossing 50 once
+    svc.confirm_bulk_enrolment(admins[0], partner, course, ids)
+    warnings = db.session.execute(sa.select(EmailMessage.recipient).where(
+        EmailMessage.template == "low_balance")).scalars().all()
+    assert sorted(warnings) == sorted(a.email for a in admins)
+    assert balance(db, partner) == 20
+
+
+def test_request_refuses_foreign_ids_a_changed_price_and_an_empty_list(db, factory, partner, admin, course):
+    foreign = factory.student(factory.partner())
+    with pytest.raises(enrolments.NotYourStudent):
+        svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id, foreign.id])
+    with pytest.raises(svc.PriceChanged):
+        svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id], expected_price=9)
+    with pytest.raises(svc.NothingToEnrol):
+        svc.request_bulk_enrolment(admin, partner, course, [])
+    done = factory.student(partner)
+    enrolments.enrol_student(admin, partner, done, course)
+    with pytest.raises(svc.NothingToEnrol):
+        svc.request_bulk_enrolment(admin, partner, course, [done.id])
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+def test_progress_is_reported_every_few_rows(db, factory, partner, admin, course):
+    ids = [factory.student(partner).id for _ in range(45)]
+    partner_wallet_top_up(factory, partner, 400)
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
+    calls = []
+    svc.run_bulk_enrolment(bulk.id, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 45), (20, 45), (40, 45), (45, 45)]
+
+
+def partner_wallet_top_up(factory, partner, amount):
+    from app.services import wallets
+
+    wallets.recharge(wallets.wallet_of(partner), amount, actor=factory.platform_admin())
+
+
+def test_job_records_an_unexpected_error_as_failed(db, factory, partner, admin, course, monkeypatch):
+    ids = [factory.student(partner).id for _ in range(2)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
+    commit()
+
+    def broken(bulk_id, progress=None):
+        db.session.add(Enrolment(user_id=ids[0], course_id=course.id, partner_id=partner.id,
+                                 status="active", start_date=bulk.created_at.date(), credits_charged=0))
+        db.session.flush()
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(svc, "run_bulk_enrolment", broken)
+    with pytest.raises(RuntimeError):
+        run_bulk_enrolment_job(bulk.id)
+    db.session.expire_all()
+    bulk = db.session.get(BulkEnrolment, bulk.id)
+    assert bulk.status == "failed" and "unexpected error" in bulk.error
+    assert [r["outcome"] for r in bulk.results] == ["not_enrolled", "not_enrolled"]
+    assert enrolled_ids(db, partner, course) == set()
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def partner_admin(login_as, partner):
+    return login_as(Role.PARTNER_ADMIN, partner=partner)
+
+
+def post_preview(client, course, *, students=(), emails="", upload=None):
+    data = {"csrf_token": csrf_token(client, PATH), "course_id": str(course.id),
+            "student_ids": [str(s.id) for s in students], "emails": emails}
+    if upload is not None:
+        data["file"] = (io.BytesIO(upload), "emails.csv")
+    return client.post(f"{PATH}/preview", data=data, content_type="multipart/form-data")
+
+
+def confirm_data(html):
+    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', html))
+    return {k: fields[k] for k in ("csrf_token", "course_id", "student_ids", "expected_price")}
+
+
+def page_outcomes(html):
+    return re.findall(r'data-outcome="(\w+)"', html)
+
+
+def test_form_lists_active_students_and_filters_them(client, factory, partner, partner_admin, course):
+    factory.student(partner, email="anna@example.com")
+    factory.student(partner, email="bruno@example.com")
+    off = factory.student(partner, email="off@example.com")
+    off.is_active_account = False
+    html = client.get(PATH).get_data(as_text=True)
+    assert "anna@example.com" in html and "bruno@example.com" in html and "off@example.com" not in html
+    assert "Fire Safety — 10 cr" in html
+    fragment = client.get(f"{PATH}/students?q=ann", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="bulk-student-list">')
+    assert "anna@example.com" in fragment and "bruno@example.com" not in fragment
+    assert "<html" not in fragment
+
+
+def test_ticked_students_stay_ticked_when_the_filter_changes(client, factory, partner, partner_admin):
+    anna = factory.student(partner, email="anna@example.com")
+    factory.student(partner, email="bruno@example.com")
+    html = client.get(f"{PATH}/students?q=bru&student_ids={anna.id}",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(rf'value="{anna.id}" id="student_ids-\d+" checked', html)
+    assert "bruno@example.com" in html
+    everyone = client.get(f"{PATH}/students?select=all", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert everyone.count(" checked>") == 2
+
+
+def test_preview_page_shows_outcomes_and_totals(db, client, factory, partner, partner_admin, course):
+    a = factory.student(partner, email="a@example.com")
+    response = post_preview(client, course, students=[a], emails="nobody@example.com\na@example.com")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page_outcomes(html) == ["will_enrol", "unknown_email", "duplicate"]
+    assert 'data-total="count">1<' in html and 'data-total="skipped">2<' in html
+    assert "10 credits" in html and "Enough credits" in html
+    assert 'type="submit">' in html and "disabled" not in html.split('id="bulk-totals"')[1].split("</form>")[0]
+    assert confirm_data(html)["student_ids"] == str(a.id)
+
+
+def test_preview_when_short_disables_the_confirmation(db, client, factory, partner_admin, course):
+    partner = partner_admin.partner
+    ids = [factory.student(partner) for _ in range(11)]  # 110 credits, 100 available
+    html = post_preview(client, course, students=ids).get_data(as_text=True)
+    assert "missing 10 credits" in html
+    assert re.search(r'<button class="btn btn-primary" type="submit" disabled aria-disabled="true">', html)
+
+
+def test_upload_with_bom_and_semicolons(db, client, factory, partner, partner_admin, course):
+    a = factory.student(partner, email="a@example.com")
+    upload = "\ufeffEmail;Name\nA@example.com;Anna\nghost@example.com;Ghost\n".encode("utf-8")
+    html = post_preview(client, course, upload=upload).get_data(as_text=True)
+    assert page_outcomes(html) == ["will_enrol", "unknown_email"]
+    assert confirm_data(html)["student_ids"] == str(a.id)
+
+
+@pytest.mark.parametrize("upload", [b"\xff\xfe\x00\x00garbage", b"name;surname\nAnna;Rossi\n"])
+def test_a_bad_csv_is_refused_in_place_without_a_500(db, client, partner_admin, course, upload):
+    response = post_preview(client, course, upload=upload)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "not UTF-8" in html or "none is named email" in html
+
+
+def test_an_empty_request_is_refused_with_a_message(db, client, partner_admin, course):
+    response = post_preview(client, course)
+    assert response.status_code == 422
+    assert "Tick some students, paste their emails or upload a CSV file." in response.get_data(as_text=True)
+
+
+def test_confirm_runs_small_batches_at_once_and_shows_each_row(db, client, factory, partner, partner_admin, course):
+    a, b = factory.student(partner, email="a@example.com"), factory.student(partner, email="b@example.com")
+    html = post_preview(client, course, students=[a, b], emails="ghost@example.com").get_data(as_text=True)
+    response = client.post(PATH, data=confirm_data(html))
+    assert response.status_code == 302
+    bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
+    assert response.headers["Location"].endswith(f"{PATH}/{bulk.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page_outcomes(page) == ["enrolled", "enrolled"]
+    assert "a@example.com" in page and "b@example.com" in page
+    assert "2 students enrolled." in page and "20 credits charged." in page
+    assert "hx-trigger" not in page.split('id="bulk-status"')[1]
+    assert balance(db, partner) == 80
+
+
+def test_confirm_short_by_one_credit_shows_the_failure(db, client, factory, partner_admin, course):
+    partner = partner_admin.partner
+    students = [factory.student(partner) for _ in range(3)]
+    html = post_preview(client, course, students=students).get_data(as_text=True)
+    data = confirm_data(html)
+    partner_wallet_deduct(factory, partner, 71)  # 29 left: the balance changed after the preview
+    response = client.post(PATH, data=data, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "30 needed, 29 available, 1 missing" in page
+    assert page_outcomes(page) == ["not_enrolled"] * 3
+    assert enrolled_ids(db, partner, course) == set() and balance(db, partner) == 29
+
+
+def partner_wallet_deduct(factory, partner, amount):
+    from app.services import wallets
+
+    wallets.deduct(wallets.wallet_of(partner), amount, actor=factory.platform_admin())
+
+
+def test_confirm_with_a_tampered_list_is_refused(db, client, factory, partner, partner_admin, course):
+    a = factory.student(partner)
+    html = post_preview(client, course, students=[a]).get_data(as_text=True)
+    data = confirm_data(html)
+    data["student_ids"] = f"{a.id},{factory.student(factory.partner()).id}"
+    response = client.post(PATH, data=data)
+    assert response.status_code == 422
+    assert "does not belong to your organisation" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+    assert balance(db, partner) == 100
+
+
+def test_more_than_fifty_rows_run_as_a_job(db, client, factory, partner, partner_admin, course):
+    partner_wallet_top_up(factory, partner, 600)
+    students = [factory.student(partner) for _ in range(60)]
+    upload = ("email\n" + "\n".join(s.email for s in students)).encode()
+    html = post_preview(client, course, upload=upload).get_data(as_text=True)
+    assert 'data-total="cost"><strong>600 credits' in html
+    response = client.post(PATH, data=confirm_data(html))
+    assert response.status_code == 302
+    bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
+    db.session.refresh(bulk)
+    # Synchronous mode: the job ran right after the commit, inside the request.
+    assert bulk.status == "done" and len(bulk.results) == 60
+    assert {r["outcome"] for r in bulk.results} == {"enrolled"}
+    assert read_progress(bulk.id) == (60, 60)
+    assert enrolled_ids(db, partner, course) == {s.id for s in students}
+    assert balance(db, partner) == 100
+    assert debits(db, partner) == 60
+    checked, problems = audit_ledger()
+    assert problems == [] and checked >= 1
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.count('data-outcome="enrolled"') == 60
+
+
+def test_progress_fragment_polls_while_pending_and_stops_when_done(db, client, factory, partner, partner_admin,
+                                                                    course):
+    ids = [factory.student(partner).id for _ in range(3)]
+    bulk = svc.request_bulk_enrolment(partner_admin, partner, course, ids)
+    commit()
+    url = f"{PATH}/{bulk.id}"
+    redis_connection().delete(progress_key(bulk.id))
+
+    waiting = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in waiting and "<progress" in waiting and "Waiting" in waiting
+    assert "<html" not in waiting
+
+    record_progress(bulk.id, 2, 3)
+    running = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'value="2" max="3"' in running and 'hx-trigger="every 1s"' in running
+    assert 'style=' not in running
+
+    page = client.get(url).get_data(as_text=True)
+    assert "<html" in page and 'hx-trigger="every 1s"' in page
+
+    svc.run_bulk_enrolment(bulk.id)
+    commit()
+    done = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in done and "<progress" not in done
+    assert page_outcomes(done) == ["enrolled"] * 3
+    assert 'id="wallet-balance" class="balance" hx-swap-oob="true">70<' in done
+    redis_connection().delete(progress_key(bulk.id))
+
+
+def test_another_partners_bulk_enrolment_is_not_found(db, client, factory, partner_admin, course):
+    other = factory.partner(credits=50)
+    other_admin = factory.user(Role.PARTNER_ADMIN, partner=other)
+    bulk = svc.request_bulk_enrolment(other_admin, other, course, [factory.student(other).id])
+    commit()
+    assert client.get(f"{PATH}/{bulk.id}").status_code == 404
+    assert client.get(f"{PATH}/{bulk.id}", headers={"HX-Request": "true"}).status_code == 404
+    assert client.get(f"{PATH}/999999").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.STUDENT, Role.PLATFORM_ADMIN, Role.RESELLER])
+def test_other_roles_are_forbidden(client, login_as, role):
+    login_as(role)
+    assert client.get(PATH).status_code == 403
+    assert client.get(f"{PATH}/1").status_code == 403
+
+
+def test_enrolments_page_links_to_bulk_enrolment(client, partner_admin):
+    assert f'href="{PATH}"' in client.get("/partner/enrolments").get_data(as_text=True)
+
+
+# --- a real queue ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set: the real-worker test needs a Redis server")
+def test_a_real_worker_runs_a_sixty_row_job_and_publishes_its_progress(tmp_path):
+    """Another process (``rq worker --burst``) runs the job; this process reads its progress."""
+    import uuid
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db as _db
+    from app.jobs import get_queue
+    from tests.conftest import Factory, _config_dict
+    from tests.test_jobs_real_queue import _delete_queue, _worker_env, run_worker
+
+    db_file = tmp_path / "aula.db"
+    queue_name = f"aula-test-bulk-{uuid.uuid4().hex[:12]}"
+    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+                      "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name, "RATELIMIT_STORAGE_URI": "memory://"})
+    app.extensions["test_worker_env"] = _worker_env(tmp_path / "instance", db_file, queue_name)
+    bulk_id = None
+    try:
+        with app.app_context():
+            upgrade()
+            factory = Factory(_db)
+            partner = factory.partner(credits=600)
+            admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+            course = factory.course(value=10)
+            ids = [factory.student(partner).id for _ in range(60)]
+            commit()
+            bulk = svc.confirm_bulk_enrolment(admin, partner, course, ids, expected_price=10)
+            bulk_id = bulk.id
+            queue = get_queue()
+            assert queue.is_async and queue.count == 0, "the job was enqueued before the commit"
+            commit()
+            jobs = queue.get_jobs()
+            assert [(j.func_name, j.args) for j in jobs] == [("app.jobs.bulk.run_bulk_enrolment_job", (bulk_id,))]
+            job_id = jobs[0].id
+            assert _db.session.get(BulkEnrolment, bulk_id).status == "pending"
+            assert read_progress(bulk_id) is None
+            _db.session.remove()  # end our transaction: SQLite's write lock is taken at BEGIN
+
+        result = run_worker(app)
+
+        with app.app_context():
+            bulk = _db.session.get(BulkEnrolment, bulk_id)
+            assert bulk.status == "done", result.stderr
+            assert [r["outcome"] for r in bulk.results] == ["enrolled"] * 60
+            assert read_progress(bulk_id) == (60, 60)
+            job = get_queue().fetch_job(job_id)
+            assert job.get_status() == "finished"
+            assert (job.get_meta()["done"], job.get_meta()["total"]) == (60, 60)
+            assert _db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(
+                Enrolment.course_id == bulk.course_id)) == 60
+            assert audit_ledger()[1] == []
+            _db.session.remove()
+    finally:
+        with app.app_context():
+            if bulk_id is not None:
+                redis_connection().delete(progress_key(bulk_id))
+            _delete_queue(queue_name)
+            _db.engine.dispose()
