@@ -1,0 +1,392 @@
+"""Partner reports: its enrolments and its wallet statement, as CSV or XLSX.
+
+Read-only. Rows come from the database in batches (``yield_per``) and leave
+as they come: a CSV is a generator of text chunks; an XLSX is written by
+XlsxWriter in constant-memory mode to a file the caller streams and deletes.
+Neither ever holds the whole report in memory.
+
+Rows are typed (``date``, ``datetime``, ``int``, ``str``, ``None``); each
+writer formats them: the CSV as text (with formula-looking text neutralised),
+the XLSX as real dates and numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable, Iterator, Sequence
+
+import sqlalchemy as sa
+import xlsxwriter
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.transactions import begin_read_only
+from app.models import (
+    Certificate, Company, Course, Enrolment, Lesson, LessonProgress, Partner, User, WalletEntry,
+)
+from app.services import DomainError, audit, statements
+from app.services.enrolments import catalog_for
+from app.services.statements import HistoryFilters
+
+BATCH = 1000
+CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server
+MAX_ID = 2**31 - 1
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
+
+# ``company_id`` meaning "students who belong to no company".
+NO_COMPANY = 0
+
+STATUS_LABELS = {
+    "active": _l("Active"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class EnrolmentReportFilters:
+    """What the partner admin asked for.
+
+    Dates are whole days in the platform's time zone, both inclusive (like
+    ``statements.HistoryFilters``); ``company_id`` is one of the partner's
+    companies or ``NO_COMPANY``; ``course_id`` a course of its catalog (or one it
+    has enrolments in). ``None`` means "any".
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
+    company_id: int | None = None
+    course_id: int | None = None
+
+    def as_details(self) -> dict:
+        """The filters as JSON-friendly values, for the audit log."""
+        return {
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "company_id": self.company_id,
+            "course_id": self.course_id,
+        }
+
+
+class ReportFiltersRefused(DomainError):
+    """Filters that do not fit the partner; ``errors`` maps each field to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(str(message) for message in errors.values()))
+        self.errors = errors
+
+
+class ReportTooLarge(DomainError):
+    pass
+
+
+# --- what a partner may filter by ----------------------------------------------------
+
+
+def report_companies(partner: Partner) -> list[Company]:
+    return list(db.session.execute(
+        sa.select(Company)
+        .where(Company.partner_id == partner.id)
+        .order_by(sa.func.lower(Company.name), Company.id)
+    ).scalars())
+
+
+def report_courses(partner: Partner) -> list[Course]:
+    """The partner's catalog, plus courses it has enrolments in that are no longer shared with it."""
+    courses = {course.id: course for course, _price in catalog_for(partner)}
+    enrolled = db.session.execute(
+        sa.select(Course).where(
+            Course.id.in_(sa.select(Enrolment.course_id).where(Enrolment.partner_id == partner.id).distinct())
+        )
+    ).scalars()
+    for course in enrolled:
+        courses.setdefault(course.id, course)
+    return sorted(courses.values(), key=lambda course: (course.title.lower(), course.id))
+
+
+def check_filters(partner: Partner, filters: EnrolmentReportFilters) -> None:
+    """Refuse filters that are inconsistent or name another partner's company or an unknown course."""
+    errors: dict[str, str] = {}
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        errors["date_to"] = _l("The end date is before the start date.")
+    if filters.company_id not in (None, NO_COMPANY):
+        known = 0 < filters.company_id <= MAX_ID and db.session.execute(
+            sa.select(Company.id).where(Company.id == filters.company_id, Company.partner_id == partner.id)
+        ).first() is not None
+        if not known:
+            errors["company"] = _l("This company is not one of your client companies.")
+    if filters.course_id is not None:
+        if filters.course_id not in {course.id for course in report_courses(partner)}:
+            errors["course"] = _l("This course is not in your catalog.")
+    if errors:
+        raise ReportFiltersRefused(errors)
+
+
+def record_download(actor: User, partner: Partner, report: str, fmt: str,
+                    filters: EnrolmentReportFilters) -> None:
+    """Note in the audit log who downloaded which report with which filters (the caller commits)."""
+    audit.record(actor, "report.downloaded", partner, partner_id=partner.id, report=report, format=fmt,
+                 **filters.as_details())
+
+
+# --- the enrolment report ------------------------------------------------------------
+
+
+def enrolment_header() -> list[str]:
+    return [
+        str(_l("Student")),
+        str(_l("Email")),
+        str(_l("Company")),
+        str(_l("Course")),
+        str(_l("Enrolment date")),
+        str(_l("Status")),
+        str(_l("Credits charged")),
+        str(_l("Lessons done")),
+        str(_l("Lessons total")),
+        str(_l("Progress %")),
+        str(_l("Completed on")),
+        str(_l("Certificate code")),
+    ]
+
+
+ENROLMENT_WIDTHS = (24, 32, 24, 32, 14, 12, 10, 10, 10, 10, 14, 18)
+
+
+def enrolment_query(partner: Partner, filters: EnrolmentReportFilters = EnrolmentReportFilters()):
+    """One SELECT for the whole report: joins plus two aggregates, oldest enrolment first."""
+    done = (
+        sa.select(LessonProgress.enrolment_id, sa.func.count().label("done"))
+        .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
+        .where(Enrolment.partner_id == partner.id)
+        .group_by(LessonProgress.enrolment_id)
+        .subquery("done")
+    )
+    total = (
+        sa.select(Lesson.course_id, sa.func.count().label("total"))
+        .group_by(Lesson.course_id)
+        .subquery("total")
+    )
+    query = (
+        sa.select(
+            User.name, User.email, Company.name, Course.title, Enrolment.created_at, Enrolment.status,
+            Enrolment.credits_charged, sa.func.coalesce(done.c.done, 0), sa.func.coalesce(total.c.total, 0),
+            Enrolment.completed_at, Certificate.code,
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .join(Course, Course.id == Enrolment.course_id)
+        # Only the partner's own companies: another partner's name can never show.
+        .outerjoin(Company, sa.and_(Company.id == User.company_id, Company.partner_id == partner.id))
+        .outerjoin(done, done.c.enrolment_id == Enrolment.id)
+        .outerjoin(total, total.c.course_id == Enrolment.course_id)
+        .outerjoin(Certificate, Certificate.enrolment_id == Enrolment.id)
+        .where(Enrolment.partner_id == partner.id)
+        .order_by(Enrolment.created_at, Enrolment.id)
+    )
+    if filters.date_from:
+        query = query.where(Enrolment.created_at >= statements._start_of_day(filters.date_from))
+    if filters.date_to:
+        query = query.where(Enrolment.created_at < _end_of_day(filters.date_to))
+    if filters.company_id == NO_COMPANY:
+        query = query.where(User.company_id.is_(None))
+    elif filters.company_id is not None:
+        query = query.where(User.company_id == filters.company_id)
+    if filters.course_id is not None:
+        query = query.where(Enrolment.course_id == filters.course_id)
+    return query
+
+
+def progress_percent(done: int, total: int, status: str) -> int:
+    """Whole percent of lessons done, rounded down (100 only when all are done)."""
+    if total <= 0:
+        return 100 if status == "completed" else 0
+    return min(100, done * 100 // total)
+
+
+def enrolment_rows(partner: Partner,
+                   filters: EnrolmentReportFilters = EnrolmentReportFilters()) -> Iterator[tuple]:
+    """The partner's enrolments (every status) as typed rows, read in batches of ``BATCH``.
+
+    The query is built now and run when the rows are first asked for: a streamed
+    response reads them after the request's session is gone (and ``partner`` with it).
+    """
+    return _enrolment_rows(enrolment_query(partner, filters), statements._zone(),
+                           {status: str(label) for status, label in STATUS_LABELS.items()})
+
+
+def _enrolment_rows(query, zone, labels: dict[str, str]) -> Iterator[tuple]:
+    begin_read_only()
+    result = db.session.execute(query.execution_options(yield_per=BATCH))
+    try:
+        for batch in result.partitions():
+            for (name, email, company, course, created_at, status, credits, done, total,
+                 completed_at, code) in batch:
+                yield (
+                    name or "",
+                    email,
+                    company or "",
+                    course,
+                    created_at.astimezone(zone).date(),
+                    labels.get(status, status),
+                    credits,
+                    done,
+                    total,
+                    progress_percent(done, total, status),
+                    completed_at.astimezone(zone).date() if completed_at else None,
+                    code or "",
+                )
+    finally:
+        result.close()  # also when the client went away mid-download
+
+
+# --- the wallet statement ----------------------------------------------------------
+
+
+def wallet_header() -> list[str]:
+    return statements.csv_header()
+
+
+WALLET_WIDTHS = (20, 18, 10, 12, 28, 30, 30, 40)
+
+
+def wallet_query(partner: Partner, filters: EnrolmentReportFilters = EnrolmentReportFilters()):
+    """The partner's wallet entries in the date range, newest first, as on the statement.
+
+    A company or course filter keeps only the entries about an enrolment of
+    that company's students or of that course.
+    """
+    query = statements.history_query(
+        partner.wallet, HistoryFilters(date_from=filters.date_from, date_to=filters.date_to)
+    )
+    if filters.company_id is None and filters.course_id is None:
+        return query
+    about = sa.select(Enrolment.id).where(Enrolment.partner_id == partner.id)
+    if filters.course_id is not None:
+        about = about.where(Enrolment.course_id == filters.course_id)
+    if filters.company_id is not None:
+        about = about.join(User, User.id == Enrolment.user_id).where(
+            User.company_id.is_(None) if filters.company_id == NO_COMPANY
+            else User.company_id == filters.company_id
+        )
+    return query.where(WalletEntry.enrolment_id.in_(about))
+
+
+def wallet_rows(partner: Partner,
+                filters: EnrolmentReportFilters = EnrolmentReportFilters()) -> Iterator[tuple]:
+    """The statement's rows (the columns of ``statements.csv_row``), typed, read in batches.
+
+    Like ``enrolment_rows``: the query is built now, run when iterated.
+    """
+    return _wallet_rows(wallet_query(partner, filters), statements._zone())
+
+
+def _wallet_rows(query, zone) -> Iterator[tuple]:
+    begin_read_only()
+    result = db.session.execute(query.execution_options(yield_per=statements.CSV_BATCH)).scalars()
+    try:
+        for entry in result:
+            reference = statements.reference_of(entry)
+            yield (
+                entry.created_at.astimezone(zone).replace(tzinfo=None),
+                statements.kind_label(entry.kind),
+                entry.amount,
+                entry.balance_after,
+                entry.actor.email if entry.actor else "",
+                reference.student,
+                reference.course or reference.counterpart,
+                entry.note or "",
+            )
+    finally:
+        result.close()
+
+
+# --- writers -----------------------------------------------------------------------
+
+
+def _csv_text(value) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return statements._cell(value)  # a leading = + - @ becomes text, not a formula
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def write_csv(rows: Iterable[Sequence], header: Sequence[str]) -> Iterator[str]:
+    """RFC 4180 CSV (comma, CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB."""
+    writer = csv.writer(statements._Echo())
+    pending = ["\ufeff" + writer.writerow([str(title) for title in header])]  # BOM: Excel reads UTF-8
+    size = len(pending[0])
+    for row in rows:
+        line = writer.writerow([_csv_text(value) for value in row])
+        pending.append(line)
+        size += len(line)
+        if size >= CSV_CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
+
+
+def write_xlsx(rows: Iterable[Sequence], header: Sequence[str], path: str, *,
+               sheet_name: str = "Report", widths: Sequence[int] | None = None) -> int:
+    """Write an XLSX workbook to ``path`` row by row (constant memory); return the rows written.
+
+    Text is always written as text (never as a formula), numbers as numbers,
+    dates and datetimes as real dates with a date format.
+    """
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": False})
+    try:
+        sheet = workbook.add_worksheet(_sheet_name(sheet_name))
+        bold = workbook.add_format({"bold": True})
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for column, title in enumerate(header):
+            width = widths[column] if widths and column < len(widths) else max(12, len(str(title)) + 2)
+            sheet.set_column(column, column, width)
+        sheet.freeze_panes(1, 0)
+        for column, title in enumerate(header):
+            sheet.write_string(0, column, str(title), bold)
+        written = 0
+        for written, row in enumerate(rows, start=1):
+            if written >= XLSX_MAX_ROWS:
+                raise ReportTooLarge("More rows than a spreadsheet can hold.")
+            for column, value in enumerate(row):
+                _write_cell(sheet, written, column, value, day, moment)
+        sheet.autofilter(0, 0, max(written, 1), max(len(header) - 1, 0))
+    finally:
+        workbook.close()
+    return written
+
+
+def _write_cell(sheet, row: int, column: int, value, day, moment) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, column, value)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, column, value, moment)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, day)
+    else:
+        sheet.write_string(row, column, str(value))
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in str(name)).strip("' ")
+    return cleaned[:31] or "Report"
+
+
+def _end_of_day(day: date) -> datetime:
+    """Midnight after ``day`` in the platform's time zone: the exclusive end of an inclusive range."""
+    return statements._start_of_day(day + timedelta(days=1))
