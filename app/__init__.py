@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_login import current_user
 
 from app.config import Config, config_from_env
@@ -13,6 +13,9 @@ from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    from app.web import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     if config is None:
         config = config_from_env()
     if isinstance(config, dict):
@@ -31,10 +34,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
 
-    from app import cli, errors, security, web
+    from app import branding, cli, errors, security, web
 
     web.init_app(app)
     security.init_app(app)
+    branding.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
@@ -112,7 +116,3 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_bp, url_prefix="/partner")
     app.register_blueprint(reseller_bp, url_prefix="/reseller")
     app.register_blueprint(member_bp, url_prefix="/member")
-
-    @app.before_request
-    def _remember_request_start():
-        g.brand = None

@@ -35,6 +35,21 @@ def rollback() -> None:
     db.session.rollback()
 
 
+READ_ONLY = "aula_read_only"
+
+
+def begin_read_only() -> None:
+    """Begin the session's next transaction as a reader.
+
+    For streamed downloads: the view commits (or only reads), and the stream
+    reads in a transaction of its own. On SQLite that one starts with a plain
+    (deferred) BEGIN, so a slow client never holds the write lock; on other
+    engines nothing changes. Inside an open transaction it does nothing.
+    """
+    if db.session().get_transaction() is None:
+        db.session.connection(execution_options={READ_ONLY: True})
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending_on_rollback(session, previous_transaction):  # noqa: ARG001
     if not previous_transaction.nested:
@@ -60,4 +75,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

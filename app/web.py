@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, get_flashed_messages, has_request_context, render_template, request
+from flask import Flask, abort, current_app, get_flashed_messages, has_request_context, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext as _
+from werkzeug.routing import IntegerConverter
 
 # A refused action (invalid form, business rule said no) answers 422 with the
 # form fragment; htmx is configured in base.html to swap 422 responses.
 REFUSED = 422
 
 
+MAX_PAGE = 100_000
+
+
 def is_htmx() -> bool:
-    # Emails are also rendered outside a request (CLI commands, jobs).
-    return has_request_context() and bool(getattr(request, "htmx", False))
+    """An HTMX request that wants a fragment (a history restore wants the whole page).
+
+    Emails are also rendered outside a request (CLI commands, jobs).
+    """
+    if not has_request_context() or not getattr(request, "htmx", False):
+        return False
+    return request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def paginate(query, per_page: int):
+    """One page of ``query`` from ``?page=``: a missing, bad or huge number never fails."""
+    from app.extensions import db
+
+    page = request.args.get("page", 1, type=int) or 1
+    return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
 
 
 def render(page: str, fragment: str | None = None, /, **context):
@@ -53,7 +70,24 @@ def format_money(cents: int | None, currency: str | None = None) -> str:
     return format_currency((cents or 0) / 100, currency)
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` only matches ids a database integer can hold: a larger one is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def _refuse_nul_bytes():
+    """PostgreSQL cannot store NUL in text: refuse such input up front, the same on every engine."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_bytes)
     app.jinja_env.filters["credits"] = format_credits
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

@@ -59,13 +59,15 @@ def app(database_url, tmp_path_factory):
     os.environ.setdefault("AULA_INSTANCE_DIR", str(tmp_path_factory.mktemp("instance")))
     app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url})
 
-    @app.before_request
     def _fresh_request_globals():
         # Tests keep one app context open across requests (so the test and
         # the app share one rolled-back session); start each request with an
         # empty ``g`` as a real one would (Flask-Login's user, Flask-WTF's token).
         for name in list(g):
             g.pop(name)
+
+    # First of the app's hooks, so what they put in ``g`` (the brand) survives.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
 
     with app.app_context():
         from flask_migrate import upgrade

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app.models import Role
 from tests.conftest import csrf_token, login
@@ -20,10 +21,9 @@ def _url(rule) -> str:
     """A concrete URL for a rule: every argument becomes a plausible value."""
     url = rule.rule
     for name, converter in rule._converters.items():  # noqa: SLF001
-        kind = type(converter).__name__
-        if kind == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):
             value = "1"
-        elif kind == "AnyConverter":
+        elif isinstance(converter, AnyConverter):
             value = sorted(converter.items)[0]
         else:
             value = "x"
@@ -136,3 +136,28 @@ def test_unknown_page_is_a_404_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "does not exist" in response.get_data(as_text=True)
+
+
+def test_huge_ids_and_page_numbers_are_not_server_errors(client, login_as):
+    login_as(Role.PLATFORM_ADMIN)
+    assert client.get("/platform/partners/99999999999999999999").status_code == 404
+    assert client.get("/platform/emails/99999999999999999999/resend").status_code in (404, 405)
+    assert client.get("/platform/emails?page=99999999999999999999").status_code == 200
+    assert client.get("/platform/audit?page=-3").status_code == 200
+
+
+def test_nul_bytes_in_input_are_refused_cleanly(client, login_as):
+    login_as(Role.PLATFORM_ADMIN)
+    assert client.get("/platform/emails?status=sent%00").status_code == 400
+    token = csrf_token(client, "/platform/emails")
+    response = client.post("/auth/login", data={"email": "a\x00@example.com", "password": "x", "csrf_token": token})
+    assert response.status_code == 400
+
+
+def test_history_restore_gets_the_whole_page(client, login_as):
+    login_as(Role.PLATFORM_ADMIN)
+    fragment = client.get("/platform/emails", headers={"HX-Request": "true"}).get_data(as_text=True)
+    restored = client.get("/platform/emails", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    assert "<html" in restored

@@ -14,7 +14,7 @@ from app.services.enrolments import (
 )
 from app.services.wallets import InsufficientCredits, wallet_of
 from app.transactions import commit, rollback
-from app.web import refuse, render
+from app.web import paginate, refuse, render
 
 PAGE_SIZE = 25
 
@@ -32,7 +32,7 @@ def _enrolments_page(partner):
     status = request.args.get("status")
     if status in {"active", "cancelled", "completed"}:
         query = query.where(Enrolment.status == status)
-    return db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return paginate(query, per_page=PAGE_SIZE)
 
 
 @bp.route("/catalog")
