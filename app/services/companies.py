@@ -6,6 +6,7 @@ never found, listed or changed through it.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import re
 
 import sqlalchemy as sa
@@ -48,10 +49,10 @@ def normalise_vat_number(raw: str | None) -> str | None:
         digits = value[2:]
         if len(digits) == 11 and digits.isascii() and digits.isdigit():
             return digits
-        raise InvalidVatNumber("An Italian VAT number (partita IVA) has 11 digits.")
+        raise InvalidVatNumber(_l("An Italian VAT number (partita IVA) has 11 digits."))
     if value.isascii() and value.isdigit() and len(value) in (11, 14):
         return value
-    raise InvalidVatNumber("Enter an Italian partita IVA (11 digits) or a Brazilian CNPJ (14 digits).")
+    raise InvalidVatNumber(_l("Enter an Italian partita IVA (11 digits) or a Brazilian CNPJ (14 digits)."))
 
 
 def _clean(text: str | None) -> str:
@@ -73,7 +74,7 @@ def _flush_or_name_taken(name: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise CompanyNameTaken(f"You already have a company called {name}.") from None
+        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name)) from None
 
 
 def create_company(
@@ -81,10 +82,10 @@ def create_company(
 ) -> Company:
     name = _clean(name)
     if not name:
-        raise DomainError("A company needs a name.")
+        raise DomainError(_l("A company needs a name."))
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name):
-        raise CompanyNameTaken(f"You already have a company called {name}.")
+        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name))
     company = Company(partner_id=partner.id, name=name, vat_number=vat, contact=_clean(contact) or None)
     db.session.add(company)
     _flush_or_name_taken(name)
@@ -101,13 +102,13 @@ def update_company(
     contact: str | None = None,
 ) -> Company:
     if company.partner_id != partner.id:
-        raise NotYourCompany("This company belongs to another partner.")
+        raise NotYourCompany(_l("This company belongs to another partner."))
     name = _clean(name)
     if not name:
-        raise DomainError("A company needs a name.")
+        raise DomainError(_l("A company needs a name."))
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name, except_id=company.id):
-        raise CompanyNameTaken(f"You already have a company called {name}.")
+        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name))
     new = {"name": name, "vat_number": vat, "contact": _clean(contact) or None}
     changes = {
         field: [getattr(company, field), value]

@@ -5,6 +5,7 @@ The debit and the enrolment are one transaction: both happen or neither.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -99,10 +100,10 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     InsufficientCredits; in every case nothing is enrolled or debited.
     """
     if student.role != Role.STUDENT.value or student.partner_id != partner.id:
-        raise NotYourStudent("This student does not belong to your organisation.")
+        raise NotYourStudent(_l("This student does not belong to your organisation."))
     price = price_for(course, partner)
     if price is None:
-        raise CourseNotShared("This course is not available to your organisation.")
+        raise CourseNotShared(_l("This course is not available to your organisation."))
     wallet = wallets.wallet_of(partner)
     # Every enrolment of this partner queues on its wallet row, so the check
     # for an existing enrolment below sees every committed one.
@@ -122,7 +123,7 @@ def _enrol_locked(
     A bulk enrolment passes ``warn_low_balance=False`` and warns once itself.
     """
     if active_enrolment(student, course) is not None:
-        raise AlreadyEnrolled(f"{student.email} is already enrolled in {course.title}.")
+        raise AlreadyEnrolled(_l("%(email)s is already enrolled in %(course)s.", email=student.email, course=course.title))
     if wallet.balance < price:
         db.session.refresh(wallet, ["balance"])
         if wallet.balance < price:
@@ -154,9 +155,9 @@ def _enrol_locked(
 def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> WalletEntry | None:
     """Cancel a partner's enrolment; refund it if the platform's settings say so."""
     if enrolment.partner_id != partner.id:
-        raise NotYourStudent("This enrolment does not belong to your organisation.")
+        raise NotYourStudent(_l("This enrolment does not belong to your organisation."))
     if enrolment.status != "active":
-        raise DomainError("This enrolment is not active.")
+        raise DomainError(_l("This enrolment is not active."))
     enrolment.status = "cancelled"
     enrolment.cancelled_at = utcnow()
     refund_entry = None

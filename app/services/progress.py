@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import secrets
 
 import sqlalchemy as sa
@@ -42,9 +43,9 @@ def mark_lesson_done(user: User, enrolment: Enrolment, lesson: Lesson) -> bool:
     Returns whether this call completed the course. Marking a lesson twice changes nothing.
     """
     if enrolment.user_id != user.id or enrolment.status == "cancelled":
-        raise LessonNotAvailable("This course is not available to you.")
+        raise LessonNotAvailable(_l("This course is not available to you."))
     if lesson.course_id != enrolment.course_id:
-        raise LessonNotAvailable("This lesson is not part of the course.")
+        raise LessonNotAvailable(_l("This lesson is not part of the course."))
     if lesson.id in done_lesson_ids(enrolment):
         return False
     db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id))

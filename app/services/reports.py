@@ -355,7 +355,7 @@ def write_xlsx(rows: Iterable[Sequence], header: Sequence[str], path: str, *,
         written = 0
         for written, row in enumerate(rows, start=1):
             if written >= XLSX_MAX_ROWS:
-                raise ReportTooLarge("More rows than a spreadsheet can hold.")
+                raise ReportTooLarge(_l("More rows than a spreadsheet can hold."))
             for column, value in enumerate(row):
                 _write_cell(sheet, written, column, value, day, moment)
         sheet.autofilter(0, 0, max(written, 1), max(len(header) - 1, 0))

@@ -7,6 +7,7 @@ commits once, and the welcome email leaves only after that commit.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -34,12 +35,12 @@ class ForeignCompany(DomainError):
 
 def _check_company(partner: Partner, company: Company | None) -> None:
     if company is not None and company.partner_id != partner.id:
-        raise ForeignCompany("This company belongs to another partner.")
+        raise ForeignCompany(_l("This company belongs to another partner."))
 
 
 def _check_student(partner: Partner, student: User) -> None:
     if student.partner_id != partner.id or student.role != Role.STUDENT.value:
-        raise NotYourStudent("This student belongs to another partner.")
+        raise NotYourStudent(_l("This student belongs to another partner."))
 
 
 def _clean_name(name: str | None) -> str:
@@ -64,9 +65,9 @@ def create_student(
     _check_company(partner, company)
     email = normalise_email(email)
     if not email:
-        raise DomainError("A student needs an email.")
+        raise DomainError(_l("A student needs an email."))
     if find_user_by_email(email) is not None:
-        raise EmailTaken(f"A user with the email {email} already exists.")
+        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
     student = User(
         email=email,
         name=_clean_name(name),
@@ -79,7 +80,7 @@ def create_student(
             db.session.add(student)
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken(f"A user with the email {email} already exists.") from exc
+        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email)) from exc
     audit.record(
         actor,
         "student.created",
@@ -111,11 +112,11 @@ def update_student(
     _check_company(partner, company)
     email = normalise_email(email)
     if not email:
-        raise DomainError("A student needs an email.")
+        raise DomainError(_l("A student needs an email."))
     if email != student.email:
         other = find_user_by_email(email)
         if other is not None and other.id != student.id:
-            raise EmailTaken(f"A user with the email {email} already exists.")
+            raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
     new = {"email": email, "name": _clean_name(name), "company_id": company.id if company else None}
     changes = {
         field: [getattr(student, field), value]
@@ -128,7 +129,7 @@ def update_student(
                 setattr(student, field, value)
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken(f"A user with the email {email} already exists.") from exc
+        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email)) from exc
     if changes:
         audit.record(actor, "student.updated", student, partner_id=partner.id, changes=changes)
     if "email" in changes and student.password_hash is None and student.is_active:
@@ -157,7 +158,7 @@ def send_set_password_link(actor: User | None, partner: Partner, student: User) 
     """Send the welcome email again (e.g. the first link expired)."""
     _check_student(partner, student)
     if not student.is_active:
-        raise DomainError("This student is deactivated.")
+        raise DomainError(_l("This student is deactivated."))
     queue_welcome_email(student, partner)
     audit.record(actor, "student.welcome_resent", student, partner_id=partner.id, email=student.email)
 

@@ -8,6 +8,7 @@ matches and the link stops working, so it works exactly once.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -89,7 +90,7 @@ def set_password_with_token(token: str, password: str, max_age: timedelta | int 
     submissions of the same link racing each other cannot both succeed.
     """
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise DomainError(_l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
     user = user_for_set_password_token(token, max_age)
     old_hash = user.password_hash
     probe = User()

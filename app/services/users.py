@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
 from app.services import DomainError
@@ -44,11 +45,11 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise EmailTaken(f"A user with the email {email} already exists.")
+        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
     if role in (Role.PARTNER_ADMIN,) and partner is None:
-        raise DomainError("A partner admin needs a partner.")
+        raise DomainError(_l("A partner admin needs a partner."))
     if role in (Role.RESELLER, Role.CUSTOMER) and reseller is None:
-        raise DomainError("A reseller or customer needs a reseller.")
+        raise DomainError(_l("A reseller or customer needs a reseller."))
     user = User(
         email=email,
         name=name,

@@ -18,6 +18,7 @@ Functions add and flush; the caller commits once.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -78,7 +79,7 @@ def _replay(wallet_id: int, key: str | None) -> WalletEntry | None:
         db.select(WalletEntry).where(WalletEntry.idempotency_key == key)
     ).scalar_one_or_none()
     if entry is not None and entry.wallet_id != wallet_id:
-        raise IdempotencyKeyReused("This request key was already used for another wallet.")
+        raise IdempotencyKeyReused(_l("This request key was already used for another wallet."))
     if entry is not None:
         entry.replayed = True
     return entry
@@ -86,11 +87,11 @@ def _replay(wallet_id: int, key: str | None) -> WalletEntry | None:
 
 def _check_amount(amount: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise InvalidAmount("The amount must be a whole number of credits.")
+        raise InvalidAmount(_l("The amount must be a whole number of credits."))
     if amount <= 0:
-        raise InvalidAmount("The amount must be a positive whole number.")
+        raise InvalidAmount(_l("The amount must be a positive whole number."))
     if amount > MAX_AMOUNT:
-        raise InvalidAmount(f"The amount may be at most {MAX_AMOUNT}.")
+        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=MAX_AMOUNT))
 
 
 def _move(
@@ -179,7 +180,7 @@ def debit_for_enrolment(
 def refund(debit: WalletEntry, *, actor: User | None, note: str = "") -> WalletEntry:
     """Give back what an enrolment debit took, as a new entry that references it."""
     if debit.kind != EntryKind.ENROLMENT_DEBIT.value:
-        raise DomainError("Only an enrolment debit can be refunded.")
+        raise DomainError(_l("Only an enrolment debit can be refunded."))
     return _single(
         debit.wallet, -debit.amount, EntryKind.ENROLMENT_REFUND, actor=actor, note=note,
         enrolment_id=debit.enrolment_id, reverses_entry_id=debit.id,
@@ -197,7 +198,7 @@ def transfer(source: Wallet, target: Wallet, amount: int, *, actor: User, note: 
     """Move credits between wallets: two entries in one transaction."""
     _check_amount(amount)
     if source.id == target.id:
-        raise DomainError("A transfer needs two different wallets.")
+        raise DomainError(_l("A transfer needs two different wallets."))
     _lock(source.id, target.id)
     out_key = f"{idempotency_key}:out" if idempotency_key else None
     in_key = f"{idempotency_key}:in" if idempotency_key else None
