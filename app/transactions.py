@@ -7,6 +7,7 @@ runs only once that commit has succeeded and is dropped on rollback.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from sqlalchemy import event
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 _PENDING = "aula_after_commit"
+log = logging.getLogger(__name__)
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -24,11 +26,20 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 def commit() -> None:
-    """Commit the request's unit of work, then run what waited for it."""
+    """Commit the request's unit of work, then run what waited for it.
+
+    The commit has happened: a failing callback (say Redis is down and a job
+    cannot be queued) is logged, never turned into an error for work that is
+    already saved. What it left behind is picked up again: emails still
+    'queued' by ``flask retry-emails``, bulk enrolments by ``flask resume-bulk-enrolments``.
+    """
     db.session.commit()
     callbacks = db.session.info.pop(_PENDING, [])
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("after-commit callback %r failed; the committed work stands", callback)
 
 
 def rollback() -> None:

@@ -14,6 +14,15 @@ REFUSED = 422
 
 
 MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
+
+
+def parse_id(value) -> int | None:
+    """An id from a request (ASCII digits, 1..MAX_ID) or None: never a ValueError or an overflow."""
+    text = str(value if value is not None else "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID:
+        return int(text)
+    return None
 
 
 def is_htmx() -> bool:
@@ -74,7 +83,7 @@ class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` only matches ids a database integer can hold: a larger one is a 404, not a 500."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

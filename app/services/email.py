@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
+
+import sqlalchemy as sa
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
+from jinja2 import TemplateNotFound
 
 from app.extensions import db, mail
 from app.jobs import enqueue_after_commit
 from app.models import EmailMessage
 from app.models.base import utcnow
+from app.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,7 @@ def queue_email(template: str, recipient: str, subject: str, **context) -> Email
     body_text = render_template(f"email/{template}.txt", **context)
     try:
         body_html = render_template(f"email/{template}.html", **context)
-    except Exception:  # noqa: BLE001 - the HTML part is optional
+    except TemplateNotFound:  # the HTML part is optional; a broken one is a bug and raises
         body_html = None
     message = EmailMessage(
         template=template,
@@ -51,7 +56,9 @@ def _send_after_commit(email_id: int) -> None:
 
 def deliver(email_id: int) -> str:
     """Send one outbox row now; return its new status. The caller commits."""
-    message = db.session.get(EmailMessage, email_id)
+    # The row lock makes a re-send and an RQ retry of the same email queue up,
+    # and the second one then sees 'sent' and does nothing.
+    message = db.session.get(EmailMessage, email_id, with_for_update=True, populate_existing=True)
     if message is None or message.status == "sent":
         return "sent" if message else "missing"
     message.attempts += 1
@@ -88,17 +95,30 @@ def _transport(message: EmailMessage) -> None:
         ).send(connection)
 
 
-def resend(email: EmailMessage) -> None:
-    """Queue a failed email again (platform admin's 're-send')."""
+def resend(actor, email: EmailMessage) -> bool:
+    """Queue an unsent email again (the platform admin's 're-send'); False if it was sent."""
+    if email.status == "sent":
+        return False
     email.status = "queued"
     db.session.flush()
+    audit.record(actor, "email.resent", email, recipient=email.recipient)
     _send_after_commit(email.id)
+    return True
+
+
+STALE_AFTER = timedelta(minutes=10)
 
 
 def resend_failed(actor) -> int:
-    failed = db.session.execute(
-        db.select(EmailMessage).where(EmailMessage.status == "failed")
+    """Queue again every failed email, and every one still 'queued' long after it was written
+    (its job was lost: say Redis was down at the commit)."""
+    stale = utcnow() - STALE_AFTER
+    pending = db.session.execute(
+        db.select(EmailMessage).where(
+            sa.or_(EmailMessage.status == "failed",
+                   sa.and_(EmailMessage.status == "queued", EmailMessage.created_at < stale))
+        )
     ).scalars().all()
-    for message in failed:
-        resend(message)
-    return len(failed)
+    for message in pending:
+        resend(actor, message)
+    return len(pending)

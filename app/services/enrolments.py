@@ -5,7 +5,7 @@ The debit and the enrolment are one transaction: both happen or neither.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -34,14 +34,20 @@ class NotYourStudent(DomainError):
     pass
 
 
+class InactiveStudent(DomainError):
+    pass
+
+
 # --- pricing -----------------------------------------------------------------
 
 
 def price_for(course: Course, partner: Partner) -> int | None:
     """Credits ``partner`` pays to enrol one student in ``course``; None if not shared."""
     if course.owner_partner_id is not None:
-        # A whitelabel partner's own course: free for its owner, hidden from others.
-        return 0 if course.owner_partner_id == partner.id else None
+        # A whitelabel partner's own course: free for its owner while it is
+        # whitelabel (a partner switched to default loses its own courses),
+        # hidden from everyone else.
+        return 0 if course.owner_partner_id == partner.id and partner.is_whitelabel else None
     if course.assign_to_all_partners:
         return course.value_per_enrolment
     link = db.session.get(CoursePartner, (course.id, partner.id))
@@ -58,7 +64,10 @@ def catalog_for(partner: Partner) -> list[tuple[Course, int]]:
     )
     courses = db.session.execute(
         db.select(Course)
-        .where(sa.or_(sa.and_(Course.owner_partner_id.is_(None), shared), Course.owner_partner_id == partner.id))
+        .where(sa.or_(
+            sa.and_(Course.owner_partner_id.is_(None), shared),
+            sa.and_(Course.owner_partner_id == partner.id, sa.true() if partner.is_whitelabel else sa.false()),
+        ))
         .order_by(Course.title)
     ).scalars().all()
     return [(course, price_for(course, partner)) for course in courses]
@@ -101,6 +110,8 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     """
     if student.role != Role.STUDENT.value or student.partner_id != partner.id:
         raise NotYourStudent(_l("This student does not belong to your organisation."))
+    if not student.is_active:
+        raise InactiveStudent(_l("This student is deactivated: reactivate them first."))
     price = price_for(course, partner)
     if price is None:
         raise CourseNotShared(_l("This course is not available to your organisation."))
@@ -218,7 +229,8 @@ def notify_insufficient_credits(partner: Partner, course: Course, error: Insuffi
                    missing=error.missing, platform_name=current_app.config["PLATFORM_NAME"])
     for user in _platform_admins() + _admins_of(partner):
         queue_email("insufficient_credits", user.email,
-                    f"{partner.name}: not enough credits to enrol in {course.title}", **context)
+                    _("%(partner)s: not enough credits to enrol in %(course)s",
+                      partner=partner.name, course=course.title), **context)
     return True
 
 
@@ -236,6 +248,6 @@ def warn_if_balance_crossed(partner: Partner, before: int, after: int) -> None:
     threshold = low_balance_threshold(partner)
     if before >= threshold > after:
         for user in _admins_of(partner):
-            queue_email("low_balance", user.email, f"{partner.name}: credit balance is low",
+            queue_email("low_balance", user.email, _("%(partner)s: credit balance is low", partner=partner.name),
                         partner=partner, balance=after, threshold=threshold,
                         platform_name=current_app.config["PLATFORM_NAME"])

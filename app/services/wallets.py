@@ -28,6 +28,8 @@ from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
 from app.services import DomainError
 
 MAX_AMOUNT = 1_000_000_000
+# The largest balance a wallet may hold: well inside a 32-bit database integer.
+MAX_BALANCE = 2_000_000_000
 
 
 class InvalidAmount(DomainError):
@@ -108,6 +110,10 @@ def _move(
 ) -> WalletEntry:
     """Change the balance by ``delta`` and append the entry. Wallet must be locked."""
     table = Wallet.__table__
+    if delta > 0:
+        current = db.session.execute(sa.select(table.c.balance).where(table.c.id == wallet.id)).scalar_one()
+        if current + delta > MAX_BALANCE:  # the row is locked: this read cannot go stale
+            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=MAX_BALANCE))
     new_balance = db.session.execute(
         sa.update(table)
         .where(table.c.id == wallet.id, table.c.balance + delta >= 0)

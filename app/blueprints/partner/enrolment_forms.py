@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import DataRequired
@@ -22,7 +22,7 @@ class EnrolForm(FlaskForm):
             (s.id, f"{s.display_name} <{s.email}>" if s.name else s.email) for s in students
         ]
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, f"{course.title} — {price} cr") for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
         ]
         return self
 

@@ -10,11 +10,12 @@ from app.extensions import db
 from app.models import Course, Enrolment, User
 from app.services import DomainError
 from app.services.enrolments import (
-    AlreadyEnrolled, CourseNotShared, NotYourStudent, cancel_enrolment, catalog_for, enrol_student, notify_insufficient_credits,
+    AlreadyEnrolled, CourseNotShared, InactiveStudent, NotYourStudent, cancel_enrolment, catalog_for,
+    enrol_student, notify_insufficient_credits,
 )
 from app.services.wallets import InsufficientCredits, wallet_of
 from app.transactions import commit, rollback
-from app.web import paginate, refuse, render
+from app.web import paginate, parse_id, refuse, render
 
 PAGE_SIZE = 25
 
@@ -46,8 +47,8 @@ def catalog():
 def enrolments():
     partner = _partner()
     form = EnrolForm().for_partner(partner)
-    if request.args.get("course_id", "").isdigit():
-        form.course_id.data = int(request.args["course_id"])
+    if parse_id(request.args.get("course_id")) is not None:
+        form.course_id.data = parse_id(request.args["course_id"])
     return render("partner/enrolments.html", "partner/_enrol_form.html",
                   partner=partner, form=form, page=_enrolments_page(partner),
                   wallet=wallet_of(partner), cancel_form=CancelForm(), refusal=None)
@@ -90,6 +91,9 @@ def enrol():
         except NotYourStudent:
             rollback()
             form.student_id.errors.append(_("This student does not belong to your organisation."))
+        except InactiveStudent:
+            rollback()
+            form.student_id.errors.append(_("This student is deactivated: reactivate them first."))
         else:
             commit()
             flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.",

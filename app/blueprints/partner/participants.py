@@ -9,14 +9,13 @@ from app.extensions import db
 from app.models import Course, Enrolment, Role, User
 from app.services.enrolments import catalog_for
 from app.services.progress import lessons_done_counts
-from app.web import paginate, render
+from app.web import paginate, parse_id, render
 
 PAGE_SIZE = 50
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get(name))
 
 
 @bp.route("/participants")

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.blueprints.wallet_history import DayField
 from app.models import Company, Course
 from app.services.reports import NO_COMPANY, EnrolmentReportFilters
+from app.web import parse_id
 
 NO_COMPANY_VALUE = "none"
 
@@ -49,12 +50,12 @@ class ReportFilterForm(FlaskForm):
 
     def validate_company(self, field):
         value = (field.data or "").strip()
-        if value not in ("", NO_COMPANY_VALUE) and not value.isdigit():
+        if value not in ("", NO_COMPANY_VALUE) and parse_id(value) is None:
             raise ValidationError(_l("Choose a company from the list."))
 
     def validate_course(self, field):
         value = (field.data or "").strip()
-        if value and not value.isdigit():
+        if value and parse_id(value) is None:
             raise ValidationError(_l("Choose a course from the list."))
 
     def filters(self) -> EnrolmentReportFilters:
@@ -79,5 +80,4 @@ class ReportFilterForm(FlaskForm):
 
 
 def _whole_number(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(value)

@@ -43,16 +43,12 @@ def resend_email(email_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    if email.status == "sent":
-        flash(_("This email was already sent."), "warning")
-    else:
-        resend(email)
-        from app.services import audit
-
-        audit.record(current_user, "email.resent", email, recipient=email.recipient)
+    if resend(current_user, email):
         commit()
         db.session.refresh(email)
         flash(_("Email to %(to)s queued again.", to=email.recipient), "success")
+    else:
+        flash(_("This email was already sent."), "warning")
     if request.htmx:
         return render("platform/email_log.html", "platform/_email_row.html", email=email, form=form)
     return redirect(url_for("platform.email_log"))
