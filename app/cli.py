@@ -52,9 +52,13 @@ def init_app(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"Ledger audit passed: {checked} wallets, every invariant holds.")
 
+    from app.jobs.bulk import register_cli as register_bulk_cli
+
+    register_bulk_cli(app)
+
     @app.cli.command("retry-emails")
     def retry_emails_command():
-        """Queue every failed email again."""
+        """Queue again every failed email, and every one whose job was lost."""
         from app.services.email import resend_failed
 
         count = resend_failed(None)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
 from app.jobs import redis_connection
 from app.jobs.bulk import progress_key, read_progress, record_progress, run_bulk_enrolment_job
-from app.models import AuditEvent, BulkEnrolment, EmailMessage, Enrolment, Role, Wallet, WalletEntry
+from app.models import (
+    AuditEvent, BulkEnrolment, CoursePartner, EmailMessage, Enrolment, Role, Wallet, WalletEntry,
+)
+from app.models.base import utcnow
 from app.services import bulk_enrolment as svc
 from app.services import enrolments
 from app.services.bulk_enrolment import BulkInputError, Outcome
@@ -312,8 +317,10 @@ def post_preview(client, course, *, students=(), emails="", upload=None):
 
 
 def confirm_data(html):
-    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', html))
-    return {k: fields[k] for k in ("csrf_token", "course_id", "student_ids", "expected_price")}
+    hidden = re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', html)
+    fields = {name: unescape(value) for name, value in hidden}
+    return {k: fields[k] for k in ("csrf_token", "course_id", "student_ids", "expected_price", "picked_ids",
+                                   "email_rows")}
 
 
 def page_outcomes(html):
@@ -395,8 +402,8 @@ def test_confirm_runs_small_batches_at_once_and_shows_each_row(db, client, facto
     bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
     assert response.headers["Location"].endswith(f"{PATH}/{bulk.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert page_outcomes(page) == ["enrolled", "enrolled"]
-    assert "a@example.com" in page and "b@example.com" in page
+    assert page_outcomes(page) == ["enrolled", "enrolled", "unknown_email"]  # the skipped row is listed too
+    assert "a@example.com" in page and "b@example.com" in page and "ghost@example.com" in page
     assert "2 students enrolled." in page and "20 credits charged." in page
     assert "hx-trigger" not in page.split('id="bulk-status"')[1]
     assert balance(db, partner) == 80
@@ -569,3 +576,292 @@ def test_a_real_worker_runs_a_sixty_row_job_and_publishes_its_progress(tmp_path)
                 redis_connection().delete(progress_key(bulk_id))
             _delete_queue(queue_name)
             _db.engine.dispose()
+
+
+# --- review fixes ------------------------------------------------------------------------------
+
+
+def test_a_price_change_while_waiting_refuses_the_whole_batch(db, factory, partner, admin, course):
+    partner_wallet_top_up(factory, partner, 900)  # 1000: enough for 3 × 200
+    ids = [factory.student(partner).id for _ in range(3)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids, expected_price=10)
+    commit()
+    assert bulk.price == 10
+    course.value_per_enrolment = 200  # the platform changes the price while the job waits
+    commit()
+    bulk = svc.run_bulk_enrolment(bulk.id)
+    commit()
+    assert bulk.status == "failed"
+    assert bulk.error == ("The price of Fire Safety changed from 10 to 200 credits since you confirmed; "
+                          "nobody was enrolled and nothing was charged. Preview again.")
+    assert [r["outcome"] for r in bulk.results] == ["not_enrolled"] * 3
+    assert enrolled_ids(db, partner, course) == set()
+    assert balance(db, partner) == 1000 and debits(db, partner) == 0
+
+
+def test_a_price_change_refuses_the_batch_in_the_job_too(db, factory, partner, admin, course):
+    partner_wallet_top_up(factory, partner, 900)
+    ids = [factory.student(partner).id for _ in range(3)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
+    commit()
+    course.value_per_enrolment = 4  # cheaper is a change too: the admin confirmed 10
+    commit()
+    assert run_bulk_enrolment_job(bulk.id) == "failed"
+    db.session.expire_all()
+    bulk = db.session.get(BulkEnrolment, bulk.id)
+    assert "changed from 10 to 4 credits" in bulk.error
+    assert [r["outcome"] for r in bulk.results] == ["not_enrolled"] * 3
+    assert balance(db, partner) == 1000 and debits(db, partner) == 0
+
+
+def test_a_course_unshared_while_waiting_refuses_the_batch(db, factory, partner, admin):
+    course = factory.course(value=10, assign_to_all=False, partners={partner: None})
+    bulk = svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id])
+    commit()
+    course.assign_to_all_partners = False
+    db.session.execute(sa.delete(CoursePartner).where(CoursePartner.course_id == course.id))
+    commit()
+    assert run_bulk_enrolment_job(bulk.id) == "failed"
+    db.session.expire_all()
+    bulk = db.session.get(BulkEnrolment, bulk.id)
+    assert "no longer available" in bulk.error
+    assert balance(db, partner) == 100 and debits(db, partner) == 0
+
+
+def test_the_result_lists_every_requested_row(db, client, factory, partner, partner_admin, course):
+    a = factory.student(partner, email="a@example.com")
+    done = factory.student(partner, email="done@example.com")
+    enrolments.enrol_student(partner_admin, partner, done, course)
+    off = factory.student(partner, email="off@example.com")
+    off.is_active_account = False
+    foreign = factory.student(factory.partner(), email="foreign@example.com")
+    factory.student(factory.partner(), email="other@example.com")
+    emails = "\n".join(["ghost@example.com", "not an email", "a@example.com", "done@example.com",
+                        "off@example.com", "other@example.com"])
+    html = post_preview(client, course, students=[a, foreign], emails=emails).get_data(as_text=True)
+    expected = ["unknown_email", "invalid_email", "duplicate", "already_enrolled", "inactive", "not_your_student"]
+    assert page_outcomes(html) == ["will_enrol", "not_your_student"] + expected
+    response = client.post(PATH, data=confirm_data(html))
+    assert response.status_code == 302
+    bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
+    db.session.refresh(bulk)
+    assert [r["outcome"] for r in bulk.results] == ["enrolled", "not_your_student"] + expected
+    assert all(r["message"] for r in bulk.results if r["outcome"] != "enrolled")
+    assert bulk.student_ids == [a.id] and bulk.total_cost == 10
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page_outcomes(page) == ["enrolled", "not_your_student"] + expected
+    assert "ghost@example.com" in page and "not an email" in page and "No account has this email" in page
+    assert (bulk.results[1]["email"], bulk.results[1]["student_id"]) == ("", None)  # ticked, another partner's
+    assert "1 student enrolled." in page and "7 rows skipped" in page
+    assert balance(db, partner) == 80  # 10 for done, 10 for a
+
+
+def test_the_result_of_a_refused_batch_lists_the_skipped_rows_too(db, client, factory, partner_admin, course):
+    partner = partner_admin.partner
+    students = [factory.student(partner) for _ in range(3)]
+    html = post_preview(client, course, students=students, emails="ghost@example.com").get_data(as_text=True)
+    data = confirm_data(html)
+    partner_wallet_deduct(factory, partner, 71)
+    page = client.post(PATH, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "30 needed, 29 available, 1 missing" in page
+    assert page_outcomes(page) == ["not_enrolled"] * 3 + ["unknown_email"]
+
+
+def test_the_rows_are_classified_again_by_the_server_at_confirmation(db, client, factory, partner, partner_admin,
+                                                                      course):
+    a = factory.student(partner, email="a@example.com")
+    html = post_preview(client, course, students=[a], emails="later@example.com").get_data(as_text=True)
+    data = confirm_data(html)
+    assert "outcome" not in data["email_rows"]  # the form carries what was asked, never an outcome
+    later = factory.student(partner, email="later@example.com")  # created after the preview
+    response = client.post(PATH, data=data)
+    assert response.status_code == 302
+    bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
+    db.session.refresh(bulk)
+    # Not previewed as enrollable, so not enrolled (nor charged), but listed with the reason.
+    assert [r["outcome"] for r in bulk.results] == ["enrolled", "not_enrolled"]
+    assert "preview again" in bulk.results[1]["message"].lower()
+    assert enrolled_ids(db, partner, course) == {a.id} and later.id not in enrolled_ids(db, partner, course)
+
+
+def test_a_malformed_list_of_rows_at_confirmation_is_refused(db, client, factory, partner, partner_admin, course):
+    a = factory.student(partner)
+    html = post_preview(client, course, students=[a], emails="ghost@example.com").get_data(as_text=True)
+    data = confirm_data(html)
+    data["email_rows"] = '[[1, {"outcome": "enrolled"}]]'
+    response = client.post(PATH, data=data)
+    assert response.status_code == 422
+    assert "no longer valid" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+def test_the_service_keeps_the_skipped_rows_in_a_background_job(db, factory, partner, admin, course):
+    partner_wallet_top_up(factory, partner, 600)
+    students = [factory.student(partner) for _ in range(55)]
+    emails = [(1, "ghost@example.com"), (2, "nope")] + [(3 + i, s.email) for i, s in enumerate(students)]
+    bulk = svc.confirm_bulk_enrolment(admin, partner, course, [s.id for s in students], expected_price=10,
+                                      picked=[], emails=emails)
+    assert bulk.status == "pending"
+    assert [r["outcome"] for r in bulk.results[:3]] == ["unknown_email", "invalid_email", "will_enrol"]
+    commit()  # the job runs after the commit (synchronous mode)
+    db.session.expire_all()
+    bulk = db.session.get(BulkEnrolment, bulk.id)
+    assert bulk.status == "done"
+    assert [r["outcome"] for r in bulk.results] == ["unknown_email", "invalid_email"] + ["enrolled"] * 55
+    assert [r["line"] for r in bulk.results[:3]] == [1, 2, 3]
+    assert bulk.total_cost == 550 and debits(db, partner) == 55
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("url", [
+    f"{PATH}/students?company=²",
+    f"{PATH}/students?company={HUGE}",
+    f"{PATH}/students?company=9999999999",
+    f"{PATH}?company=²",
+    f"{PATH}?student_ids={HUGE}",
+    f"{PATH}?student_ids=²",
+    f"{PATH}/students?student_ids={HUGE}",
+    f"{PATH}?course_id=²",
+    f"{PATH}?course_id={HUGE}",
+])
+def test_odd_ids_in_the_student_list_never_fail(db, client, factory, partner, partner_admin, url):
+    factory.student(partner, email="anna@example.com")
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    if "company=" in url:  # a company that cannot exist: nobody matches
+        assert "anna@example.com" not in html and "No active student matches this filter." in html
+
+
+@pytest.mark.parametrize("field, value", [
+    ("course_id", HUGE), ("course_id", "9999999999"), ("course_id", "²"),
+    ("student_ids", HUGE), ("student_ids", "9999999999"), ("student_ids", "²"),
+    ("picked_ids", HUGE), ("expected_price", HUGE),
+])
+def test_odd_ids_at_confirmation_never_fail(db, client, factory, partner, partner_admin, course, field, value):
+    a = factory.student(partner)
+    data = confirm_data(post_preview(client, course, students=[a]).get_data(as_text=True))
+    data[field] = value if field in ("course_id", "expected_price") else f"{a.id},{value}"
+    response = client.post(PATH, data=data)
+    assert response.status_code == 422
+    assert "no longer valid" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+@pytest.mark.parametrize("value", [HUGE, "9999999999", "²", "٣"])
+def test_odd_student_ids_in_the_preview_never_fail(db, client, factory, partner, partner_admin, course, value):
+    a = factory.student(partner)
+    data = {"csrf_token": csrf_token(client, PATH), "course_id": str(course.id),
+            "student_ids": [str(a.id), value], "emails": ""}
+    response = client.post(f"{PATH}/preview", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Some ticked students are unknown" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", [HUGE, "9999999999", "²"])
+def test_odd_course_ids_in_the_preview_never_fail(db, client, factory, partner, partner_admin, course, value):
+    a = factory.student(partner)
+    data = {"csrf_token": csrf_token(client, PATH), "course_id": value, "student_ids": [str(a.id)], "emails": ""}
+    response = client.post(f"{PATH}/preview", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+
+
+def test_the_service_refuses_odd_ids_with_a_clear_error(db, factory, partner, admin, course):
+    with pytest.raises(enrolments.NotYourStudent):
+        svc.request_bulk_enrolment(admin, partner, course, [int(HUGE)])
+    with pytest.raises(enrolments.NotYourStudent):
+        svc.preview_bulk_enrolment(partner, course, students=["²"])
+    picker = svc.pickable_students(partner, selected=[HUGE, "²", 2**40])
+    assert picker.selected_ids == []
+
+
+def test_a_batch_total_above_the_largest_balance_is_refused_before_it_is_stored(db, factory, admin):
+    from app.services.wallets import MAX_BALANCE, InsufficientCredits
+
+    partner = admin.partner
+    partner_wallet_top_up(factory, partner, 1000)
+    course = factory.course(value=1_000_000_000)
+    ids = [factory.student(partner).id for _ in range(3)]  # 3e9 > MAX_BALANCE: can never be paid
+    with pytest.raises(InsufficientCredits) as refused:
+        svc.request_bulk_enrolment(admin, partner, course, ids, expected_price=1_000_000_000)
+    assert refused.value.needed == 3_000_000_000 > MAX_BALANCE
+    assert "Not enough credits: 3000000000 needed, 1100 available" in refused.value.message
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+def test_a_batch_total_above_the_largest_balance_is_refused_on_the_page(db, client, factory, partner,
+                                                                         partner_admin):
+    course = factory.course(title="Gold", value=1_000_000_000)
+    students = [factory.student(partner) for _ in range(3)]
+    html = post_preview(client, course, students=students).get_data(as_text=True)
+    response = client.post(PATH, data=confirm_data(html))
+    assert response.status_code == 422
+    assert "Not enough credits" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
+
+
+def _stale(bulk, minutes=11):
+    bulk.created_at = utcnow() - timedelta(minutes=minutes)
+    commit()
+
+
+def test_stale_pending_batches_are_queued_again_and_a_second_run_charges_nothing(db, factory, partner, admin,
+                                                                                  course):
+    ids = [factory.student(partner).id for _ in range(3)]
+    stale = svc.request_bulk_enrolment(admin, partner, course, ids)
+    fresh = svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id])
+    db.session.info.pop("aula_after_commit", None)  # as if the worker died: nothing will run them
+    commit()
+    _stale(stale)
+    # Twice before the commit: the same batch is queued twice, as two cron runs could do.
+    assert svc.resume_stale_bulk_enrolments() == 1
+    assert svc.resume_stale_bulk_enrolments(older_than=timedelta(minutes=10)) == 1
+    commit()  # synchronous mode: both jobs run now, one after the other
+    db.session.expire_all()
+    stale = db.session.get(BulkEnrolment, stale.id)
+    assert stale.status == "done" and [r["outcome"] for r in stale.results] == ["enrolled"] * 3
+    assert db.session.get(BulkEnrolment, fresh.id).status == "pending"
+    assert balance(db, partner) == 70 and debits(db, partner) == 3
+    assert svc.resume_stale_bulk_enrolments() == 0
+
+
+def test_a_second_run_of_a_finished_batch_charges_nothing(db, factory, partner, admin, course):
+    bulk = svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id for _ in range(2)])
+    commit()
+    assert run_bulk_enrolment_job(bulk.id) == "done"
+    assert run_bulk_enrolment_job(bulk.id) == "done"
+    assert balance(db, partner) == 80 and debits(db, partner) == 2
+
+
+def test_the_resume_command_queues_stale_batches(app, db, factory, partner, admin, course):
+    from app.jobs.bulk import register_cli
+
+    if "resume-bulk-enrolments" not in app.cli.commands:
+        register_cli(app)
+    bulk = svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id])
+    db.session.info.pop("aula_after_commit", None)
+    commit()
+    _stale(bulk)
+    result = app.test_cli_runner().invoke(args=["resume-bulk-enrolments"])
+    assert result.exit_code == 0, result.output
+    assert "1 waiting bulk enrolment queued again" in result.output
+    db.session.expire_all()
+    assert db.session.get(BulkEnrolment, bulk.id).status == "done"
+    assert balance(db, partner) == 90
+
+
+def test_a_batch_waiting_too_long_says_it_is_delayed(db, client, factory, partner, partner_admin, course):
+    bulk = svc.request_bulk_enrolment(partner_admin, partner, course, [factory.student(partner).id])
+    db.session.info.pop("aula_after_commit", None)
+    commit()
+    url = f"{PATH}/{bulk.id}"
+    redis_connection().delete(progress_key(bulk.id))
+    recent = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "delayed" not in recent
+    _stale(bulk)
+    late = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "delayed" in late and "platform administrators have been told" in late
+    assert "hx-trigger" in late  # it keeps polling
+    assert "delayed" in client.get(url).get_data(as_text=True)

@@ -4,6 +4,9 @@ Progress lives in Redis, not in the worker's memory: under
 ``aula:bulk:<id>:progress`` (a hash with ``done`` and ``total``, kept a day)
 and in the RQ job's meta. The web page polls ``read_progress``; the
 database row's status says when it is over.
+
+A batch whose job was lost stays 'pending': ``flask resume-bulk-enrolments``
+(run it from cron every few minutes) queues it again.
 """
 
 from __future__ import annotations
@@ -79,3 +82,23 @@ def run_bulk_enrolment_job(bulk_id: int) -> str:
             commit()
             raise
         return status
+
+
+def register_cli(app) -> None:
+    """``flask resume-bulk-enrolments``: queue again the batches a dead worker left pending."""
+    import click
+
+    @app.cli.command("resume-bulk-enrolments")
+    @click.option("--older-than", default=10, show_default=True, type=click.IntRange(min=0),
+                  help="Minutes a batch must have been pending.")
+    def resume_bulk_enrolments_command(older_than):
+        """Queue again the bulk enrolments still pending after a while (their job was lost)."""
+        from datetime import timedelta
+
+        from app.services.bulk_enrolment import resume_stale_bulk_enrolments
+        from app.transactions import commit
+
+        count = resume_stale_bulk_enrolments(timedelta(minutes=older_than))
+        commit()  # the jobs are queued once this commit succeeds
+        noun = "bulk enrolment" if count == 1 else "bulk enrolments"
+        click.echo(f"{count} waiting {noun} queued again.")

@@ -4,16 +4,22 @@
    or emails pasted or uploaded as CSV) and says what would happen to each
    row, the total cost and whether the balance pays for it. Nothing is written.
 2. ``request_bulk_enrolment`` stores the confirmed list (the students the
-   preview would enrol) as a pending ``BulkEnrolment``.
+   preview would enrol) and the price confirmed as a pending ``BulkEnrolment``.
+   Given what was asked (the ticked ids and the email rows), it classifies
+   them again and keeps, in ``results``, what happens to every row in the
+   preview's order, so the result page lists the rows that are skipped too.
 3. ``run_bulk_enrolment`` applies it in one transaction: the partner's wallet
    is locked once, every row is classified again (things change between the
-   preview and the confirmation), the total is checked against the balance,
-   and only then is each student enrolled and charged through the same code
-   path as a single enrolment. Short of credits, nobody is enrolled.
+   preview and the confirmation), the price and the total are checked, and
+   only then is each student enrolled and charged through the same code path
+   as a single enrolment. A price changed since the confirmation, or a
+   balance short of credits, and nobody is enrolled.
 
 ``confirm_bulk_enrolment`` is the confirmation as the page does it: small
 batches run at once, larger ones in a background job after the commit.
-The caller (view, job, CLI) commits once.
+The caller (view, job, CLI) commits once. A batch whose worker died stays
+'pending': ``resume_stale_bulk_enrolments`` (``flask resume-bulk-enrolments``)
+queues it again; running a batch twice is safe.
 """
 
 from __future__ import annotations
@@ -21,13 +27,15 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.extensions import db
 from app.models import BulkEnrolment, Company, Course, Enrolment, Partner, Role, User
@@ -39,6 +47,9 @@ from app.services.enrolments import (
 )
 from app.services.users import normalise_email
 from app.services.wallets import InsufficientCredits
+from app.web import parse_id
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 2000
 MAX_BYTES = 2 * 1024 * 1024
@@ -49,6 +60,8 @@ PROGRESS_EVERY = 20
 # Statuses of an enrolment that already make the student a participant
 # (kept in step with enrolments.active_enrolment, which re-checks each row).
 PARTICIPATING = ("active", "completed")
+# A batch still waiting after this long has lost its job (a worker died): it is queued again.
+STALE_AFTER = timedelta(minutes=10)
 
 EMAIL_HEADERS = {
     "email", "e-mail", "mail", "email address", "e-mail address",
@@ -101,6 +114,9 @@ class Preview:
     price: int
     balance: int
     rows: list[Row] = field(default_factory=list)
+    # What was asked, as the confirmation sends it back to be classified again.
+    picked_ids: list[int] = field(default_factory=list)
+    email_rows: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def to_enrol(self) -> list[Row]:
@@ -313,13 +329,44 @@ def _price(course: Course, partner: Partner) -> int:
 
 
 def _ids(student_ids: Iterable) -> list[int]:
+    """The ids as ints; one that is not a database id (huge, not ASCII digits) is not a student of ours."""
     ids = []
     for value in student_ids or []:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise NotYourStudent(_("This student does not belong to your organisation.")) from None
+        student_id = parse_id(value)
+        if student_id is None:
+            raise NotYourStudent(_("This student does not belong to your organisation."))
+        ids.append(student_id)
     return ids
+
+
+def _email_rows(emails: str | bytes | list | tuple | None) -> list[tuple[int, str]]:
+    """``(line, email)`` rows of pasted text, CSV bytes, a list of emails or of ``(line, email)`` pairs."""
+    if isinstance(emails, (list, tuple)):
+        rows = []
+        for index, item in enumerate(emails, start=1):
+            line, email = item if isinstance(item, (list, tuple)) else (index, item)
+            if str(email).strip():
+                rows.append((line, str(email)))
+        return rows
+    if emails:
+        return read_email_list(emails)
+    return []
+
+
+# Why a row is not enrolled, as the result page says it (stored in the requester's language).
+SKIP_MESSAGES = {
+    Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
+    Outcome.INACTIVE: _l("This student's account is deactivated."),
+    Outcome.NOT_YOUR_STUDENT: _l("Not one of your organisation's students."),
+    Outcome.UNKNOWN_EMAIL: _l("No account has this email."),
+    Outcome.INVALID_EMAIL: _l("This is not an email address."),
+    Outcome.DUPLICATE: _l("Already earlier in the list."),
+}
+
+
+def _skip_message(outcome: Outcome) -> str:
+    message = SKIP_MESSAGES.get(outcome)
+    return str(message) if message is not None else ""
 
 
 # --- use cases ---------------------------------------------------------------------------
@@ -335,27 +382,32 @@ def preview_bulk_enrolment(
     """
     price = _price(course, partner)
     student_ids = _ids(s.id if isinstance(s, User) else s for s in (students or []))
-    if isinstance(emails, (list, tuple)):
-        email_rows = [(i, str(e)) for i, e in enumerate(emails, start=1) if str(e).strip()]
-    elif emails:
-        email_rows = read_email_list(emails)
-    else:
-        email_rows = []
+    email_rows = _email_rows(emails)
     if not student_ids and not email_rows:
         raise BulkInputError(_("Choose students, paste emails or upload a CSV file."))
     rows = _classify(partner, course, student_ids, email_rows)
     balance = wallets.wallet_of(partner).balance
-    return Preview(partner=partner, course=course, price=price, balance=balance, rows=rows)
+    return Preview(partner=partner, course=course, price=price, balance=balance, rows=rows,
+                   picked_ids=student_ids, email_rows=email_rows)
 
 
 def request_bulk_enrolment(
     actor: User, partner: Partner, course: Course, student_ids: Iterable, *, expected_price: int | None = None,
+    picked: Iterable = (), emails: str | bytes | list | tuple | None = None,
 ) -> BulkEnrolment:
     """Store the confirmed list as a pending bulk enrolment (checked again, nothing charged yet).
 
+    ``student_ids`` are the students the confirmed preview would enrol;
+    ``picked`` and ``emails`` what the preview was asked (ticked ids, email
+    rows), classified again here so that every row, skipped ones too, is
+    kept in ``results`` in the preview's order. Only ``student_ids`` are
+    ever enrolled: a row that became enrollable since the preview is listed
+    as not enrolled.
+
     Refuses ids that are not the partner's students (NotYourStudent), a
     course no longer shared (CourseNotShared), a price different from the
-    one previewed (PriceChanged) and a list that would enrol nobody now.
+    one previewed (PriceChanged), a list that would enrol nobody now, and a
+    total no wallet can hold (InsufficientCredits).
     """
     price = _price(course, partner)
     if expected_price is not None and expected_price != price:
@@ -374,30 +426,100 @@ def request_bulk_enrolment(
     count = sum(1 for row in rows if row.outcome == Outcome.WILL_ENROL)
     if count == 0:
         raise NothingToEnrol(_("Nobody in this list can be enrolled now: they are already enrolled or inactive."))
+    total = count * price
+    if total > wallets.MAX_BALANCE:
+        # No wallet can ever hold that much (and the total would not fit the column).
+        available = wallets.wallet_of(partner).balance
+        error = InsufficientCredits(needed=total, available=available)
+        error.message = _("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing. "
+                          "Nobody was enrolled and nothing was charged.",
+                          needed=total, available=available, missing=total - available)
+        raise error
+    layout = _layout(partner, course, ids, rows, _ids(picked), _email_rows(emails))
     bulk = BulkEnrolment(
         partner_id=partner.id, course_id=course.id, requested_by_id=actor.id, status="pending",
-        student_ids=ids, results=[], total_cost=count * price,
+        student_ids=ids, results=layout, total_cost=total, price=price,
     )
     db.session.add(bulk)
     db.session.flush()
     audit.record(actor, "bulk_enrolment.requested", bulk, partner_id=partner.id, course=course.title,
-                 rows=len(ids), to_enrol=count, total_cost=count * price)
+                 rows=len(layout), to_enrol=count, price=price, total_cost=total)
     return bulk
+
+
+def _layout(partner: Partner, course: Course, ids: list[int], confirmed_rows: list[Row], picked: list[int],
+            email_rows: list[tuple[int, str]]) -> list[dict]:
+    """Every requested row in the preview's order, as ``results`` keeps it until the run.
+
+    A confirmed student's row waits for the run ("will_enrol"); any other row
+    says now why it is skipped. Confirmed students the request did not
+    mention come last, in their order.
+    """
+    confirmed = set(ids)
+    placed: set[int] = set()
+    layout = []
+    if picked or email_rows:
+        for row in _classify(partner, course, picked, email_rows):
+            student_id = row.student.id if row.student is not None else None
+            if student_id in confirmed and student_id not in placed:
+                placed.add(student_id)
+                layout.append(_result(row, Outcome.WILL_ENROL))
+            elif row.outcome == Outcome.WILL_ENROL:
+                message = _("Not in the preview you confirmed, so not enrolled. "
+                            "Preview again to enrol this student.")
+                layout.append(_result(row, Outcome.NOT_ENROLLED, message))
+            else:
+                layout.append(_result(row, message=_skip_message(row.outcome)))
+    for student_id, row in zip(ids, confirmed_rows):
+        if student_id not in placed:
+            layout.append(_result(row, Outcome.WILL_ENROL))
+    return layout
 
 
 def confirm_bulk_enrolment(
     actor: User, partner: Partner, course: Course, student_ids: Iterable, *, expected_price: int | None = None,
+    picked: Iterable = (), emails: str | bytes | list | tuple | None = None,
 ) -> BulkEnrolment:
     """Request it, then run it now (at most INLINE_LIMIT rows) or in a job after the commit."""
-    bulk = request_bulk_enrolment(actor, partner, course, student_ids, expected_price=expected_price)
+    bulk = request_bulk_enrolment(actor, partner, course, student_ids, expected_price=expected_price,
+                                  picked=picked, emails=emails)
     if runs_inline(bulk):
         run_bulk_enrolment(bulk.id)
     else:
-        from app.jobs import enqueue_after_commit
-        from app.jobs.bulk import run_bulk_enrolment_job
-
-        enqueue_after_commit(run_bulk_enrolment_job, bulk.id)
+        _enqueue(bulk.id)
     return bulk
+
+
+def _enqueue(bulk_id: int) -> None:
+    from app.jobs import enqueue_after_commit
+    from app.jobs.bulk import run_bulk_enrolment_job
+
+    enqueue_after_commit(run_bulk_enrolment_job, bulk_id)
+
+
+def resume_stale_bulk_enrolments(older_than: timedelta = STALE_AFTER) -> int:
+    """Queue again (after the commit) every batch still pending after ``older_than``; how many.
+
+    Its job was lost (a worker died mid-job, a Redis flush). Queuing one that
+    is only slow is harmless: the run takes the wallet lock, then re-reads
+    the batch's status and leaves a finished one unchanged, so the second
+    run enrols and charges nobody.
+    """
+    cutoff = utcnow() - older_than
+    ids = db.session.execute(
+        sa.select(BulkEnrolment.id)
+        .where(BulkEnrolment.status == "pending", BulkEnrolment.created_at < cutoff)
+        .order_by(BulkEnrolment.id)
+    ).scalars().all()
+    for bulk_id in ids:
+        log.warning("bulk enrolment %s still pending after %s: queued again", bulk_id, older_than)
+        _enqueue(bulk_id)
+    return len(ids)
+
+
+def is_delayed(bulk: BulkEnrolment, now: datetime | None = None) -> bool:
+    """Whether the batch is still waiting after STALE_AFTER (its job is probably lost)."""
+    return bulk.status in ("pending", "running") and bulk.created_at < (now or utcnow()) - STALE_AFTER
 
 
 def runs_inline(bulk: BulkEnrolment) -> bool:
@@ -409,19 +531,40 @@ def _result(row: Row, outcome: Outcome | None = None, message: str = "") -> dict
         "student_id": row.student.id if row.student is not None else None,
         "email": row.email,
         "name": row.name,
+        "line": row.line,
         "outcome": (outcome or row.outcome).value,
         "credits": row.credits,
         "message": message,
     }
 
 
+def _merge(bulk: BulkEnrolment, rows: list[Row], refused: bool = False) -> list[dict]:
+    """The stored rows with the run's outcome in place of each confirmed student's ("will_enrol") row.
+
+    ``rows`` are the run's rows, one per ``bulk.student_ids`` in order; a
+    batch stored before rows were kept (``results`` empty) lists only them.
+    """
+    ran = {}
+    for student_id, row in zip(bulk.student_ids, rows):
+        if refused and row.outcome == Outcome.WILL_ENROL:
+            ran[student_id] = _result(row, Outcome.NOT_ENROLLED)
+        else:
+            ran[student_id] = _result(row, message=_skip_message(row.outcome))
+    merged = []
+    for stored in bulk.results or []:
+        if stored.get("outcome") != Outcome.WILL_ENROL.value:
+            merged.append(stored)
+        elif stored.get("student_id") in ran:
+            merged.append({**ran.pop(stored["student_id"]), "line": stored.get("line")})
+    merged.extend(ran.values())
+    return merged
+
+
 def _refuse_all(bulk: BulkEnrolment, rows: list[Row], message: str) -> BulkEnrolment:
     bulk.status = "failed"
     bulk.error = message
     bulk.finished_at = utcnow()
-    bulk.results = [
-        _result(row, Outcome.NOT_ENROLLED if row.outcome == Outcome.WILL_ENROL else None) for row in rows
-    ]
+    bulk.results = _merge(bulk, rows, refused=True)
     return bulk
 
 
@@ -453,12 +596,22 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
         progress(0, total)
     price = price_for(course, partner)
     if price is None:
+        audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
+                     reason="course_not_shared")
         return _refuse_all(bulk, rows, _("This course is no longer available to your organisation. "
                                           "Nobody was enrolled and nothing was charged."))
+    if price != bulk.price:
+        # The admin confirmed a total at bulk.price: never charge another one.
+        audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
+                     reason="price_changed", confirmed_price=bulk.price, price=price)
+        return _refuse_all(bulk, rows, _(
+            "The price of %(course)s changed from %(confirmed)s to %(price)s credits since you confirmed; "
+            "nobody was enrolled and nothing was charged. Preview again.",
+            course=course.title, confirmed=bulk.price, price=price))
     to_enrol = [row for row in rows if row.outcome == Outcome.WILL_ENROL]
-    bulk.total_cost = len(to_enrol) * price
-    if bulk.total_cost > wallet.balance:
-        error = InsufficientCredits(needed=bulk.total_cost, available=wallet.balance)
+    needed = len(to_enrol) * price
+    if needed > wallet.balance:
+        error = InsufficientCredits(needed=needed, available=wallet.balance)
         told = notify_insufficient_credits(partner, course, error)
         message = _("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing. "
                     "Nobody was enrolled and nothing was charged.",
@@ -472,7 +625,6 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
         return _refuse_all(bulk, rows, message)
 
     before = wallet.balance
-    results = []
     charged = 0
     for done, row in enumerate(rows, start=1):
         if row.outcome == Outcome.WILL_ENROL:
@@ -484,18 +636,16 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
             else:
                 row.outcome, row.credits = Outcome.ENROLLED, price
                 charged += price
-        results.append(_result(row))
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
     warn_if_balance_crossed(partner, before, wallet.balance)
     bulk.total_cost = charged
-    bulk.results = results
+    bulk.results = _merge(bulk, rows)
     bulk.status = "done"
     bulk.finished_at = utcnow()
-    counts = Counter(r["outcome"] for r in results)
+    enrolled = sum(1 for row in rows if row.outcome == Outcome.ENROLLED)
     audit.record(actor, "bulk_enrolment.done", bulk, partner_id=partner.id, course=course.title,
-                 enrolled=counts[Outcome.ENROLLED.value], skipped=total - counts[Outcome.ENROLLED.value],
-                 credits=charged)
+                 enrolled=enrolled, skipped=len(bulk.results) - enrolled, credits=charged)
     return bulk
 
 
@@ -541,10 +691,16 @@ def _active_students(partner: Partner):
 
 def pickable_students(
     partner: Partner, *, q: str = "", company_id: int | None = None, selected: Iterable = (),
-    select_all: bool = False, limit: int = PICKER_LIMIT,
+    select_all: bool = False, limit: int = PICKER_LIMIT, match_nothing: bool = False,
 ) -> Picker:
-    """Active students of the partner matching ``q`` (name or email) and company, ticked ones kept."""
+    """Active students of the partner matching ``q`` (name or email) and company, ticked ones kept.
+
+    ``match_nothing``: the filter names something that cannot exist (a
+    company id that is not an id), so no student matches it.
+    """
     query = _active_students(partner)
+    if match_nothing:
+        query = query.where(sa.false())
     q = " ".join((q or "").split())
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -554,12 +710,7 @@ def pickable_students(
         query = query.where(User.company_id == company_id)
     matching = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     found = db.session.execute(query.order_by(User.name, User.email).limit(limit)).scalars().all()
-    wanted = []
-    for value in selected or ():
-        try:
-            wanted.append(int(value))
-        except (TypeError, ValueError):
-            continue
+    wanted = [i for i in (parse_id(value) for value in selected or ()) if i is not None]
     wanted = list(dict.fromkeys(wanted))[:MAX_ROWS]
     ticked = {u.id: u for chunk in _chunks(wanted) for u in db.session.execute(
         _active_students(partner).where(User.id.in_(chunk))).scalars()}

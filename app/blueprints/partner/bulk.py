@@ -6,6 +6,8 @@ progress the result page polls (HTMX) until the per-row results are there.
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,10 +21,12 @@ from app.services import DomainError
 from app.services.bulk_enrolment import (
     MAX_BYTES,
     MAX_ROWS,
+    STALE_AFTER,
     BulkInputError,
     Outcome,
     bulk_of,
     confirm_bulk_enrolment,
+    is_delayed,
     pickable_students,
     preview_bulk_enrolment,
     recent_bulk_enrolments,
@@ -31,7 +35,9 @@ from app.services.bulk_enrolment import (
 from app.services.enrolments import CourseNotShared
 from app.services.wallets import wallet_of
 from app.transactions import commit, rollback
-from app.web import is_htmx, refuse, render
+from app.web import is_htmx, parse_id, refuse, render
+
+log = logging.getLogger(__name__)
 
 OUTCOME_LABELS = {
     Outcome.WILL_ENROL: _l("Will be enrolled"),
@@ -65,6 +71,7 @@ def _labels() -> dict:
 def _picker_for(partner, form: BulkEnrolmentForm, filter_form: BulkFilterForm, selected, select: str | None):
     picker = pickable_students(
         partner, q=filter_form.q.data or "", company_id=filter_form.company_id,
+        match_nothing=filter_form.company_unknown,
         selected=() if select == "none" else selected, select_all=select == "all",
     )
     form.student_ids.choices = [
@@ -90,8 +97,9 @@ def _form_page(partner, form: BulkEnrolmentForm, *, selected=(), select=None, st
 def bulk_enrolment():
     partner = current_user.partner
     form = BulkEnrolmentForm(formdata=None).for_partner(partner)
-    if request.args.get("course_id", "").isdigit():
-        form.course_id.data = int(request.args["course_id"])
+    course_id = parse_id(request.args.get("course_id"))
+    if course_id is not None:
+        form.course_id.data = course_id
     return _form_page(partner, form, selected=request.args.getlist("student_ids"),
                       select=request.args.get("select"))
 
@@ -128,14 +136,14 @@ def bulk_preview():
     except BulkInputError as exc:
         (form.file if form.has_upload() else form.emails).errors.append(exc.message)
         return _form_page(partner, form, selected=submitted, status_refused=True)
+    except DomainError as exc:
+        form.form_errors.append(exc.message)
+        return _form_page(partner, form, selected=submitted, status_refused=True)
     return _preview_page(partner, preview)
 
 
 def _preview_page(partner, preview, refusal: str | None = None):
-    confirm = BulkConfirmForm(
-        formdata=None, course_id=preview.course.id, expected_price=preview.price,
-        student_ids=",".join(str(i) for i in preview.student_ids),
-    )
+    confirm = BulkConfirmForm.for_preview(preview)
     context = dict(partner=partner, preview=preview, confirm=confirm, refusal=refusal,
                    wallet=wallet_of(partner), **_labels())
     if refusal:
@@ -151,16 +159,21 @@ def bulk_confirm():
         form = BulkEnrolmentForm(formdata=None).for_partner(partner)
         form.form_errors.append(_l("This preview is no longer valid. Choose the students again."))
         return _form_page(partner, form, status_refused=True)
-    course = db.session.get(Course, int(confirm.course_id.data))
+    course = db.session.get(Course, confirm.course)
     if course is None:
         abort(404)
     try:
+        # The rows are classified again here: only what was asked comes from the browser.
         bulk = confirm_bulk_enrolment(current_user, partner, course, confirm.ids,
-                                      expected_price=int(confirm.expected_price.data))
+                                      expected_price=int(confirm.expected_price.data),
+                                      picked=confirm.picked, emails=confirm.emails)
     except DomainError as exc:
         rollback()
         try:
-            preview = preview_bulk_enrolment(partner, course, students=confirm.ids)
+            asked = dict(students=confirm.picked, emails=confirm.emails)
+            if not (confirm.picked or confirm.emails):
+                asked = dict(students=confirm.ids)
+            preview = preview_bulk_enrolment(partner, course, **asked)
         except DomainError:
             form = BulkEnrolmentForm(formdata=None).for_partner(partner)
             form.form_errors.append(exc.message)
@@ -181,8 +194,14 @@ def bulk_result(bulk_id):
         abort(404)
     finished = bulk.status in ("done", "failed")
     progress = None if finished else read_progress(bulk.id)
+    delayed = not finished and is_delayed(bulk)
+    if delayed:
+        # The page says the platform knows: this warning (and `flask resume-bulk-enrolments`) is how.
+        log.warning("bulk enrolment %s of partner %s still %s since %s", bulk.id, partner.id, bulk.status,
+                    bulk.created_at.isoformat())
     fragment = None
     if is_htmx():
         fragment = "partner/bulk/_bulk_results.html" if finished else "partner/bulk/_bulk_progress.html"
     return render("partner/bulk/result.html", fragment, partner=partner, bulk=bulk, finished=finished,
-                  progress=progress, counts=result_counts(bulk), wallet=wallet_of(partner), **_labels())
+                  progress=progress, delayed=delayed, delayed_minutes=int(STALE_AFTER.total_seconds() // 60),
+                  counts=result_counts(bulk), wallet=wallet_of(partner), **_labels())

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import json
+import re
+
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from wtforms import HiddenField, SearchField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
 from app.models import Partner
-from app.services.bulk_enrolment import companies_for_filter
+from app.services.bulk_enrolment import MAX_ROWS, companies_for_filter
 from app.services.enrolments import catalog_for
+from app.web import parse_id
+
+# Ids from a request: ASCII digits that a database integer holds (parse_id says which), never a 500.
+ID_RE = r"^\d{1,10}$"
+ID_LIST_RE = r"^\d{1,10}(,\d{1,10})*$"
+
+
+def _coerce_id(value) -> int:
+    """A database id, or ValueError (which WTForms reports as a field error)."""
+    value_id = parse_id(value)
+    if value_id is None:
+        raise ValueError("not an id")
+    return value_id
+
+
+def _coerce_course_choice(value) -> int:
+    """A course's id, or 0 for the "Choose a course…" placeholder."""
+    return 0 if str(value).strip() == "0" else _coerce_id(value)
+
+
+class StudentIdsField(SelectMultipleField):
+    """The ticked students' ids; one that is not a database id (huge, not ASCII digits) is a field error."""
+
+    def process_formdata(self, valuelist):
+        ids = [parse_id(value) for value in valuelist]
+        self.data = [value for value in ids if value is not None]
+        if len(self.data) != len(ids):
+            raise ValueError(_l("Some ticked students are unknown: tick them again."))
 
 
 class CheckboxListWidget:
@@ -44,9 +75,10 @@ class CheckboxListWidget:
 
 
 class BulkEnrolmentForm(FlaskForm):
-    course_id = SelectField(_l("Course"), coerce=int, validators=[DataRequired(_l("Choose a course."))])
-    student_ids = SelectMultipleField(
-        _l("Students"), coerce=int, choices=[], validate_choice=False,
+    course_id = SelectField(_l("Course"), coerce=_coerce_course_choice,
+                            validators=[DataRequired(_l("Choose a course."))])
+    student_ids = StudentIdsField(
+        _l("Students"), coerce=_coerce_id, choices=[], validate_choice=False,
         widget=CheckboxListWidget(), option_widget=CheckboxInput(),
     )
     emails = TextAreaField(
@@ -58,7 +90,7 @@ class BulkEnrolmentForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "BulkEnrolmentForm":
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, f"{course.title} — {price} cr") for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
         ]
         return self
 
@@ -95,17 +127,96 @@ class BulkFilterForm(FlaskForm):
 
     @property
     def company_id(self) -> int | None:
-        value = self.company.data or ""
-        return int(value) if str(value).isdigit() else None
+        return parse_id(self.company.data) if self.company.data else None
+
+    @property
+    def company_unknown(self) -> bool:
+        """A company was asked for by something that is not an id: no student can match it."""
+        return bool(self.company.data) and self.company_id is None
 
 
 class BulkConfirmForm(FlaskForm):
-    """The previewed list, sent back to be checked again and applied."""
+    """The previewed list, sent back to be checked again and applied.
 
-    course_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
-    student_ids = HiddenField(validators=[DataRequired(), Regexp(r"^\d+(,\d+)*$")])
-    expected_price = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    ``student_ids`` are the students the preview would enrol, the only ones
+    that can be enrolled; ``picked_ids`` (the ticked ids) and ``email_rows``
+    (JSON ``[[line, email], …]``) are what the preview was asked, so the
+    server classifies every row again and the result lists them all. No
+    outcome travels through the browser.
+    """
+
+    course_id = HiddenField(validators=[DataRequired(), Regexp(ID_RE, flags=re.ASCII)])
+    student_ids = HiddenField(validators=[DataRequired(), Regexp(ID_LIST_RE, flags=re.ASCII)])
+    expected_price = HiddenField(validators=[DataRequired(), Regexp(ID_RE, flags=re.ASCII)])
+    picked_ids = HiddenField(validators=[Optional(), Regexp(ID_LIST_RE, flags=re.ASCII)])
+    email_rows = HiddenField(validators=[Optional()])
+
+    @classmethod
+    def for_preview(cls, preview) -> "BulkConfirmForm":
+        return cls(
+            formdata=None, course_id=preview.course.id, expected_price=preview.price,
+            student_ids=",".join(str(i) for i in preview.student_ids),
+            picked_ids=",".join(str(i) for i in preview.picked_ids),
+            email_rows=json.dumps([list(row) for row in preview.email_rows], separators=(",", ":"))
+            if preview.email_rows else "",
+        )
+
+    def validate_course_id(self, field):
+        if parse_id(field.data) is None:
+            raise ValidationError(_l("Unknown course."))
+
+    def validate_student_ids(self, field):
+        if None in _id_list(field.data):
+            raise ValidationError(_l("Unknown student."))
+
+    def validate_picked_ids(self, field):
+        if None in _id_list(field.data):
+            raise ValidationError(_l("Unknown student."))
+
+    def validate_email_rows(self, field):
+        try:
+            _email_rows(field.data)
+        except ValueError:
+            raise ValidationError(_l("The list of emails is damaged.")) from None
+
+    @property
+    def course(self) -> int | None:
+        return parse_id(self.course_id.data)
 
     @property
     def ids(self) -> list[int]:
-        return [int(value) for value in (self.student_ids.data or "").split(",") if value]
+        return [value for value in _id_list(self.student_ids.data) if value is not None]
+
+    @property
+    def picked(self) -> list[int]:
+        return [value for value in _id_list(self.picked_ids.data) if value is not None]
+
+    @property
+    def emails(self) -> list[tuple[int | None, str]]:
+        try:
+            return _email_rows(self.email_rows.data)
+        except ValueError:
+            return []
+
+
+def _id_list(text: str | None) -> list[int | None]:
+    return [parse_id(value) for value in (text or "").split(",") if value.strip()]
+
+
+def _email_rows(text: str | None) -> list[tuple[int | None, str]]:
+    """``[[line, email], …]`` as the preview wrote it, or ValueError."""
+    if not (text or "").strip():
+        return []
+    try:
+        rows = json.loads(text)
+    except RecursionError:  # absurdly nested
+        raise ValueError("not a list of rows") from None
+    if not isinstance(rows, list) or len(rows) > MAX_ROWS:
+        raise ValueError("not a list of rows")
+    parsed = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[1], str)
+                and (row[0] is None or (type(row[0]) is int and 0 <= row[0] <= 10**9))):
+            raise ValueError("not a row")
+        parsed.append((row[0], row[1]))
+    return parsed
