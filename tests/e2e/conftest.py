@@ -81,11 +81,16 @@ with app.app_context():
 """
 
 
+# The live server's environment, for tests that run a CLI command against its database.
+LIVE_ENV: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Base URL of a gunicorn serving the seeded demo; stopped at the end, pass or fail."""
     instance_dir = tmp_path_factory.mktemp("e2e-instance")
     env = _server_env(instance_dir)
+    LIVE_ENV.update(env)
     _run([str(BIN / "flask"), "db", "upgrade"], env)
     _run([str(BIN / "flask"), "seed-demo"], env)
     _run([str(BIN / "python"), "-c", _FAILED_EMAIL], env)

@@ -1,0 +1,91 @@
+"""Issue 3's "done when", in a real browser: a partner enrols until the credits run out and
+sees the refusal in place; the platform admin sees the debits, recharges from the dialog; the
+partner enrols again; and `flask audit-ledger` passes on the server's database."""
+
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import BIN, LIVE_ENV, ROOT
+from tests.e2e.test_browser_smoke import PageWatch, sign_in
+
+from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
+
+pytestmark = pytest.mark.e2e
+
+COURSE = "Workplace Safety Basics — 10 credits"
+
+
+def _credits_dialog(page, partner: str, operation: str, amount: int, reason: str) -> None:
+    row = page.locator("tr", has_text=partner)
+    row.get_by_role("link", name=f"{operation} {partner}").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Amount (credits)", exact=True).fill(str(amount))
+    dialog.get_by_label("Reason", exact=True).fill(reason)
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator("dialog[open]")).to_have_count(0)
+
+
+def _enrol(page, student_label: str) -> None:
+    page.get_by_label("Student", exact=True).select_option(label=student_label)
+    page.get_by_label("Course", exact=True).select_option(label=COURSE)
+    page.locator("#enrol-form button[type=submit]").click()
+
+
+def test_enrol_until_refused_recharge_and_enrol_again(browser, live_server):
+    admin_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    partner_ctx = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})  # a phone
+    admin, partner = admin_ctx.new_page(), partner_ctx.new_page()
+    admin_watch, partner_watch = PageWatch(admin), PageWatch(partner)
+    try:
+        # The platform leaves Demo Partner 15 credits (deduction through the dialog).
+        sign_in(admin, "admin@example.com")
+        admin.goto("/platform/partners")
+        _credits_dialog(admin, "Demo Partner", "Deduct", 85, "Test: leave 15")
+        expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("15")
+
+        sign_in(partner, "partner@example.com")
+        for n in (1, 2):
+            partner.goto("/partner/students/new")
+            partner.get_by_label("Email", exact=True).fill(f"flow{n}@example.com")
+            partner.get_by_label("Name", exact=True).fill(f"Flow Student {n}")
+            partner.locator("main form button[type=submit]").click()
+            expect(partner.locator(".toast").last).to_be_visible()
+
+        partner.goto("/partner/enrolments")
+        _enrol(partner, "Flow Student 1 <flow1@example.com>")
+        expect(partner.locator("#wallet-balance")).to_have_text("5")
+        expect(partner.locator("#enrolment-rows")).to_contain_text("flow1@example.com")
+
+        _enrol(partner, "Flow Student 2 <flow2@example.com>")
+        refusal = partner.locator("#enrol-refusal")
+        expect(refusal).to_contain_text("Not enough credits")
+        expect(refusal).to_contain_text("Missing: 5 credits")
+        expect(partner.locator("#wallet-balance")).to_have_text("5")
+
+        # The admin sees the debit in the history, and recharges.
+        admin.goto("/platform/partners")
+        admin.locator("tr", has_text="Demo Partner").get_by_role("link", name="History Demo Partner").click()
+        expect(admin.locator("main")).to_contain_text("flow1@example.com")
+        admin.goto("/platform/partners")
+        _credits_dialog(admin, "Demo Partner", "Recharge", 20, "Test: top up")
+        expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("25")
+
+        partner.goto("/partner/enrolments")
+        _enrol(partner, "Flow Student 2 <flow2@example.com>")
+        expect(partner.locator("#wallet-balance")).to_have_text("15")
+        expect(partner.locator("#enrol-refusal")).to_have_count(0)
+
+        admin_watch.assert_clean()
+        # The refused enrolment answers 422 by design (htmx swaps it); nothing else may fail.
+        partner_watch.problems = [p for p in partner_watch.problems if "422" not in p]
+        partner_watch.assert_clean()
+    finally:
+        admin_ctx.close()
+        partner_ctx.close()
+
+    audit = subprocess.run([str(BIN / "flask"), "audit-ledger"], env=LIVE_ENV, cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "Ledger audit passed" in audit.stdout
