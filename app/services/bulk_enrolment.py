@@ -45,6 +45,7 @@ from app.services.enrolments import (
     AlreadyEnrolled, CourseNotShared, NotYourStudent, _enrol_locked, notify_insufficient_credits, price_for,
     warn_if_balance_crossed,
 )
+from app.services.students import active_students_query
 from app.services.users import normalise_email
 from app.services.wallets import InsufficientCredits
 from app.web import parse_id
@@ -683,12 +684,6 @@ class Picker:
         return self.shown < self.matching
 
 
-def _active_students(partner: Partner):
-    return sa.select(User).where(
-        User.partner_id == partner.id, User.role == Role.STUDENT.value, User.is_active_account.is_(True)
-    )
-
-
 def pickable_students(
     partner: Partner, *, q: str = "", company_id: int | None = None, selected: Iterable = (),
     select_all: bool = False, limit: int = PICKER_LIMIT, match_nothing: bool = False,
@@ -698,7 +693,7 @@ def pickable_students(
     ``match_nothing``: the filter names something that cannot exist (a
     company id that is not an id), so no student matches it.
     """
-    query = _active_students(partner)
+    query = active_students_query(partner)
     if match_nothing:
         query = query.where(sa.false())
     q = " ".join((q or "").split())
@@ -713,7 +708,7 @@ def pickable_students(
     wanted = [i for i in (parse_id(value) for value in selected or ()) if i is not None]
     wanted = list(dict.fromkeys(wanted))[:MAX_ROWS]
     ticked = {u.id: u for chunk in _chunks(wanted) for u in db.session.execute(
-        _active_students(partner).where(User.id.in_(chunk))).scalars()}
+        active_students_query(partner).where(User.id.in_(chunk))).scalars()}
     ticked_users = [ticked[i] for i in wanted if i in ticked]
     listed = ticked_users + [u for u in found if u.id not in ticked]
     selected_ids = [u.id for u in (listed if select_all else ticked_users)]

@@ -186,6 +186,14 @@ def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> Wal
     return refund_entry
 
 
+def partner_enrolments_query(partner: Partner, status: str | None = None):
+    """The partner's paid enrolments, newest first, optionally of one status."""
+    query = db.select(Enrolment).where(Enrolment.partner_id == partner.id)
+    if status in {"active", "cancelled", "completed"}:
+        query = query.where(Enrolment.status == status)
+    return query.order_by(Enrolment.id.desc())
+
+
 def enrolments_of(user: User) -> list[Enrolment]:
     return db.session.execute(
         db.select(Enrolment)

@@ -20,6 +20,19 @@ class LessonNotAvailable(DomainError):
     pass
 
 
+def participants_query(partner, *, course_id: int | None = None, student: User | None = None,
+                       status: str | None = None):
+    """The partner's enrolments, newest first, by course, student and status."""
+    query = sa.select(Enrolment).where(Enrolment.partner_id == partner.id)
+    if course_id is not None:
+        query = query.where(Enrolment.course_id == course_id)
+    if student is not None:
+        query = query.where(Enrolment.user_id == student.id)
+    if status in {"active", "completed", "cancelled"}:
+        query = query.where(Enrolment.status == status)
+    return query.order_by(Enrolment.id.desc())
+
+
 def lessons_done_counts(enrolment_ids: list[int]) -> dict[int, int]:
     if not enrolment_ids:
         return {}

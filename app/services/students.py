@@ -238,3 +238,10 @@ def page_of_students(
         _check_company(partner, company)
         query = query.where(User.company_id == company.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def active_students_query(partner: Partner):
+    """The partner's active students (the ones that can be enrolled)."""
+    return sa.select(User).where(
+        User.partner_id == partner.id, User.role == Role.STUDENT.value, User.is_active_account.is_(True)
+    )

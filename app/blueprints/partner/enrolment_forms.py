@@ -4,8 +4,9 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.models import Partner, Role, User
+from app.models import Partner, User
 from app.services.enrolments import catalog_for
+from app.services.students import active_students_query
 
 
 class EnrolForm(FlaskForm):
@@ -14,15 +15,14 @@ class EnrolForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "EnrolForm":
         students = db.session.execute(
-            db.select(User)
-            .where(User.partner_id == partner.id, User.role == Role.STUDENT.value, User.is_active_account.is_(True))
-            .order_by(User.name, User.email)
+            active_students_query(partner).order_by(User.name, User.email)
         ).scalars().all()
         self.student_id.choices = [(0, _l("Choose a student…"))] + [
             (s.id, f"{s.display_name} <{s.email}>" if s.name else s.email) for s in students
         ]
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price))
+            for course, price in catalog_for(partner)
         ]
         return self
 

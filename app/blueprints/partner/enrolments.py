@@ -11,7 +11,7 @@ from app.models import Course, Enrolment, User
 from app.services import DomainError
 from app.services.enrolments import (
     AlreadyEnrolled, CourseNotShared, InactiveStudent, NotYourStudent, cancel_enrolment, catalog_for,
-    enrol_student, notify_insufficient_credits,
+    enrol_student, notify_insufficient_credits, partner_enrolments_query,
 )
 from app.services.wallets import InsufficientCredits, wallet_of
 from app.transactions import commit, rollback
@@ -25,15 +25,7 @@ def _partner():
 
 
 def _enrolments_page(partner):
-    query = (
-        db.select(Enrolment)
-        .where(Enrolment.partner_id == partner.id)
-        .order_by(Enrolment.id.desc())
-    )
-    status = request.args.get("status")
-    if status in {"active", "cancelled", "completed"}:
-        query = query.where(Enrolment.status == status)
-    return paginate(query, per_page=PAGE_SIZE)
+    return paginate(partner_enrolments_query(partner, request.args.get("status")), per_page=PAGE_SIZE)
 
 
 @bp.route("/catalog")

@@ -6,9 +6,10 @@ from flask_login import current_user
 from app.blueprints.downloads import certificate_download
 from app.blueprints.partner import bp
 from app.extensions import db
-from app.models import Course, Enrolment, Role, User
+from app.models import Course, Enrolment
 from app.services.enrolments import catalog_for
-from app.services.progress import lessons_done_counts
+from app.services.progress import lessons_done_counts, participants_query
+from app.services.students import find_student
 from app.web import paginate, parse_id, render
 
 PAGE_SIZE = 50
@@ -22,20 +23,15 @@ def _int_arg(name: str) -> int | None:
 def participants():
     partner = current_user.partner
     course_id, student_id = _int_arg("course_id"), _int_arg("student_id")
-    query = db.select(Enrolment).where(Enrolment.partner_id == partner.id)
-    course = student = None
-    if course_id is not None:
-        course = db.session.get(Course, course_id)
-        query = query.where(Enrolment.course_id == course_id)
+    course = db.session.get(Course, course_id) if course_id is not None else None
+    student = None
     if student_id is not None:
-        student = db.session.get(User, student_id)
-        if student is None or student.partner_id != partner.id or student.role != Role.STUDENT.value:
+        student = find_student(partner, student_id)
+        if student is None:
             abort(404)
-        query = query.where(Enrolment.user_id == student_id)
     status = request.args.get("status")
-    if status in {"active", "completed", "cancelled"}:
-        query = query.where(Enrolment.status == status)
-    page = paginate(query.order_by(Enrolment.id.desc()), per_page=PAGE_SIZE)
+    page = paginate(participants_query(partner, course_id=course_id, student=student, status=status),
+                    per_page=PAGE_SIZE)
     done = lessons_done_counts([e.id for e in page.items])
     return render("partner/participants.html", "partner/_participant_rows.html",
                   page=page, done=done, course=course, student=student, status=status,
