@@ -41,17 +41,20 @@ def test_enrol_until_refused_recharge_and_enrol_again(browser, live_server):
     try:
         # The platform leaves Demo Partner 15 credits (deduction through the dialog).
         sign_in(admin, "admin@example.com")
+        admin.wait_for_url("**/platform/", wait_until="networkidle")  # let the login finish loading
         admin.goto("/platform/partners")
         _credits_dialog(admin, "Demo Partner", "Deduct", 85, "Test: leave 15")
         expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("15")
 
         sign_in(partner, "partner@example.com")
+        partner.wait_for_url("**/partner/", wait_until="networkidle")
         for n in (1, 2):
             partner.goto("/partner/students/new")
             partner.get_by_label("Email", exact=True).fill(f"flow{n}@example.com")
             partner.get_by_label("Name", exact=True).fill(f"Flow Student {n}")
             partner.locator("main form button[type=submit]").click()
             expect(partner.locator(".toast").last).to_be_visible()
+            partner.wait_for_load_state("networkidle")
 
         partner.goto("/partner/enrolments")
         _enrol(partner, "Flow Student 1 <flow1@example.com>")
