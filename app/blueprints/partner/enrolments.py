@@ -11,7 +11,7 @@ from app.models import Course, Enrolment, User
 from app.services import DomainError
 from app.services.enrolments import (
     AlreadyEnrolled, CourseNotShared, InactiveStudent, NotYourStudent, cancel_enrolment, catalog_for,
-    enrol_student, notify_insufficient_credits, partner_enrolments_query,
+    enrol_student, notify_insufficient_credits, partner_enrolments_query, settings,
 )
 from app.services.wallets import InsufficientCredits, wallet_of
 from app.transactions import commit, rollback
@@ -22,6 +22,11 @@ PAGE_SIZE = 25
 
 def _partner():
     return current_user.partner
+
+
+def _refund_on_cancel() -> bool:
+    """The platform setting the cancel dialog states: are the credits given back?"""
+    return settings().refund_on_cancel
 
 
 def _enrolments_page(partner):
@@ -43,7 +48,8 @@ def enrolments():
         form.course_id.data = parse_id(request.args["course_id"])
     return render("partner/enrolments.html", "partner/_enrol_form.html",
                   partner=partner, form=form, page=_enrolments_page(partner),
-                  wallet=wallet_of(partner), cancel_form=CancelForm(), refusal=None)
+                  wallet=wallet_of(partner), cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel(),
+                  refusal=None)
 
 
 @bp.route("/enrolments/rows")
@@ -51,7 +57,7 @@ def enrolment_rows():
     """The enrolment table alone, refreshed after an enrolment (HX-Trigger)."""
     partner = _partner()
     return render("partner/_enrolment_table.html", page=_enrolments_page(partner),
-                  cancel_form=CancelForm())
+                  cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel())
 
 
 @bp.route("/enrolments", methods=["POST"])
@@ -100,7 +106,8 @@ def enrol():
             return redirect(url_for("partner.enrolments"))
     return refuse("partner/enrolments.html", "partner/_enrol_form.html",
                   partner=partner, form=form, page=_enrolments_page(partner),
-                  wallet=wallet_of(partner), cancel_form=CancelForm(), refusal=refusal)
+                  wallet=wallet_of(partner), cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel(),
+                  refusal=refusal)
 
 
 @bp.route("/enrolments/<int:enrolment_id>/cancel", methods=["POST"])
@@ -126,5 +133,6 @@ def cancel(enrolment_id):
     db.session.refresh(enrolment)
     if request.htmx:
         return render("partner/enrolments.html", "partner/_enrolment_cancelled.html",
-                      enrolment=enrolment, wallet=wallet_of(partner), cancel_form=CancelForm())
+                      enrolment=enrolment, wallet=wallet_of(partner), cancel_form=CancelForm(),
+                      refund_on_cancel=_refund_on_cancel())
     return redirect(url_for("partner.enrolments"))

@@ -51,9 +51,38 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { autohideToasts(document); });
+  // A table wider than the screen scrolls sideways in .table-responsive: fade the edge it can
+  // scroll towards (CSS classes scroll-more-start / scroll-more-end), so a phone user sees there is more.
+  function markScrollable(box) {
+    var max = box.scrollWidth - box.clientWidth;
+    var left = Math.abs(box.scrollLeft);
+    box.classList.toggle("scroll-more-end", max > 1 && left < max - 1);
+    box.classList.toggle("scroll-more-start", max > 1 && left > 1);
+  }
+  function markAllScrollable() {
+    document.querySelectorAll(".table-responsive").forEach(markScrollable);
+  }
+  document.addEventListener("scroll", function (event) {
+    var box = event.target;
+    if (box && box.classList && box.classList.contains("table-responsive")) markScrollable(box);
+  }, true);
+  window.addEventListener("resize", markAllScrollable);
 
-  document.addEventListener("htmx:afterSwap", function (event) { autohideToasts(document); });
+  document.addEventListener("DOMContentLoaded", function () { autohideToasts(document); markAllScrollable(); });
+
+  document.addEventListener("htmx:afterSwap", function (event) { autohideToasts(document); markAllScrollable(); });
+
+  // A new action clears the toasts of the previous one, so an old "enrolled" toast never sits next
+  // to a new refusal. Only requests the user started (a post, a submit, a click) clear them: the
+  // background refreshes that follow an action (rows reloaded, progress polling) keep its toast.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = (event.detail && event.detail.requestConfig) || {};
+    var trigger = config.triggeringEvent && config.triggeringEvent.type;
+    var verb = (config.verb || "get").toLowerCase();
+    if (verb === "get" && trigger !== "submit" && trigger !== "click") return;
+    var box = document.getElementById("toasts");
+    if (box) box.querySelectorAll(".toast").forEach(function (t) { t.remove(); });
+  });
 
   // The server tells a fragment to close its dialog with HX-Trigger: {"aula:close-dialog": ...}
   document.addEventListener("aula:close-dialog", function () {
