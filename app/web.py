@@ -8,13 +8,14 @@ from flask import Flask, abort, current_app, get_flashed_messages, has_request_c
 from flask_babel import format_date, format_datetime, format_decimal, gettext as _
 from werkzeug.routing import IntegerConverter
 
+from app.models.base import MAX_ID
+
 # A refused action (invalid form, business rule said no) answers 422 with the
 # form fragment; htmx is configured in base.html to swap 422 responses.
 REFUSED = 422
 
 
 MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 
 
 def parse_id(value) -> int | None:

@@ -22,10 +22,9 @@ from app.models.base import utcnow
 from app.services import statements
 from app.services.statements import HistoryFilters
 from app.transactions import commit
-from app.web import refuse, render
+from app.web import paginate, refuse, render
 
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 FILTER_ARGS = ("kind", "date_from", "date_to")
 
 
@@ -89,11 +88,6 @@ def _filters_from_request() -> tuple[HistoryFilterForm, HistoryFilters | None]:
     return form, (form.filters() if form.validate() else None)
 
 
-def _page_number() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), MAX_PAGE)
-
-
 def history_page(template: str, *, wallet: Wallet | None, page_endpoint: str, csv_endpoint: str,
                  url_args: dict | None = None, **context):
     """The history page (or, for HTMX, its partial); bad filters are refused with their errors."""
@@ -107,8 +101,7 @@ def history_page(template: str, *, wallet: Wallet | None, page_endpoint: str, cs
     )
     if filters is None:
         return refuse(template, "wallets/_history.html", page=None, **context)
-    page = db.paginate(statements.history_query(wallet, filters), page=_page_number(),
-                       per_page=PAGE_SIZE, error_out=False)
+    page = paginate(statements.history_query(wallet, filters), per_page=PAGE_SIZE)
     return render(template, "wallets/_history.html", page=page, filtered=bool(args), **context)
 
 

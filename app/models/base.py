@@ -6,6 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 
+# The largest id an integer primary key holds on every engine (PostgreSQL int4):
+# a larger id from a URL or a form is simply not found.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

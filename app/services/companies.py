@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Company, Partner, Role, User
+from app.models.base import MAX_ID
 from app.services import DomainError, audit
 
 PAGE_SIZE = 25
-MAX_ID = 2**63 - 1  # a larger id in a URL is simply not found (SQLite would overflow)
 MAX_PAGE = 100_000
 
 

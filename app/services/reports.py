@@ -26,13 +26,13 @@ from app.transactions import begin_read_only
 from app.models import (
     Certificate, Company, Course, Enrolment, Lesson, LessonProgress, Partner, User, WalletEntry,
 )
+from app.models.base import MAX_ID
 from app.services import DomainError, audit, statements
 from app.services.enrolments import catalog_for
 from app.services.statements import HistoryFilters
 
 BATCH = 1000
 CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server
-MAX_ID = 2**31 - 1
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
 
 # ``company_id`` meaning "students who belong to no company".
@@ -186,7 +186,7 @@ def enrolment_query(partner: Partner, filters: EnrolmentReportFilters = Enrolmen
         .order_by(Enrolment.created_at, Enrolment.id)
     )
     if filters.date_from:
-        query = query.where(Enrolment.created_at >= statements._start_of_day(filters.date_from))
+        query = query.where(Enrolment.created_at >= statements.start_of_day(filters.date_from))
     if filters.date_to:
         query = query.where(Enrolment.created_at < _end_of_day(filters.date_to))
     if filters.company_id == NO_COMPANY:
@@ -212,7 +212,7 @@ def enrolment_rows(partner: Partner,
     The query is built now and run when the rows are first asked for: a streamed
     response reads them after the request's session is gone (and ``partner`` with it).
     """
-    return _enrolment_rows(enrolment_query(partner, filters), statements._zone(),
+    return _enrolment_rows(enrolment_query(partner, filters), statements.platform_zone(),
                            {status: str(label) for status, label in STATUS_LABELS.items()})
 
 
@@ -279,7 +279,7 @@ def wallet_rows(partner: Partner,
 
     Like ``enrolment_rows``: the query is built now, run when iterated.
     """
-    return _wallet_rows(wallet_query(partner, filters), statements._zone())
+    return _wallet_rows(wallet_query(partner, filters), statements.platform_zone())
 
 
 def _wallet_rows(query, zone) -> Iterator[tuple]:
@@ -309,7 +309,7 @@ def _csv_text(value) -> object:
     if value is None:
         return ""
     if isinstance(value, str):
-        return statements._cell(value)  # a leading = + - @ becomes text, not a formula
+        return statements.spreadsheet_safe(value)  # a leading = + - @ becomes text, not a formula
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
@@ -319,7 +319,7 @@ def _csv_text(value) -> object:
 
 def write_csv(rows: Iterable[Sequence], header: Sequence[str]) -> Iterator[str]:
     """RFC 4180 CSV (comma, CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB."""
-    writer = csv.writer(statements._Echo())
+    writer = csv.writer(statements.Echo())
     pending = ["\ufeff" + writer.writerow([str(title) for title in header])]  # BOM: Excel reads UTF-8
     size = len(pending[0])
     for row in rows:
@@ -389,4 +389,4 @@ def _sheet_name(name: str) -> str:
 
 def _end_of_day(day: date) -> datetime:
     """Midnight after ``day`` in the platform's time zone: the exclusive end of an inclusive range."""
-    return statements._start_of_day(day + timedelta(days=1))
+    return statements.start_of_day(day + timedelta(days=1))

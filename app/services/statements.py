@@ -45,13 +45,13 @@ class HistoryFilters:
     date_to: date | None = None
 
 
-def _zone() -> ZoneInfo:
+def platform_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
-def _start_of_day(day: date) -> datetime:
+def start_of_day(day: date) -> datetime:
     """Midnight of ``day`` in the platform's time zone, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=_zone())
+    return datetime.combine(day, time.min, tzinfo=platform_zone())
 
 
 def history_query(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters()):
@@ -63,8 +63,8 @@ def history_query(wallet: Wallet | None, filters: HistoryFilters = HistoryFilter
         query = wallets.history_query(
             wallet,
             kind=filters.kind or None,
-            since=_start_of_day(filters.date_from) if filters.date_from else None,
-            until=_start_of_day(filters.date_to + timedelta(days=1)) if filters.date_to else None,
+            since=start_of_day(filters.date_from) if filters.date_from else None,
+            until=start_of_day(filters.date_to + timedelta(days=1)) if filters.date_to else None,
         )
     return query.options(
         joinedload(WalletEntry.actor),
@@ -97,14 +97,14 @@ def reference_of(entry: WalletEntry) -> Reference:
 # --- CSV -----------------------------------------------------------------------
 
 
-class _Echo:
+class Echo:
     """A file-like object whose write() hands back the line, for csv.writer."""
 
     def write(self, value: str) -> str:
         return value
 
 
-def _cell(value: str) -> str:
+def spreadsheet_safe(value: str) -> str:
     """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
     if value and value[0] in "=+-@\t\r":
         return "'" + value
@@ -131,10 +131,10 @@ def csv_row(entry: WalletEntry) -> list:
         kind_label(entry.kind),
         entry.amount,
         entry.balance_after,
-        _cell(entry.actor.email if entry.actor else ""),
-        _cell(reference.student),
-        _cell(reference.course or reference.counterpart),
-        _cell(entry.note or ""),
+        spreadsheet_safe(entry.actor.email if entry.actor else ""),
+        spreadsheet_safe(reference.student),
+        spreadsheet_safe(reference.course or reference.counterpart),
+        spreadsheet_safe(entry.note or ""),
     ]
 
 
@@ -152,7 +152,7 @@ def _csv_lines(query) -> Iterator[str]:
     from app.extensions import db
     from app.transactions import begin_read_only
 
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(csv_header())  # BOM: spreadsheets then read UTF-8 correctly
     begin_read_only()
     result = db.session.execute(query.execution_options(yield_per=CSV_BATCH)).scalars()

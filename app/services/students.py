@@ -16,8 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Company, Partner, Role, User
+from app.models.base import MAX_ID
 from app.services import DomainError, audit, tokens
-from app.services.companies import MAX_ID, MAX_PAGE
+from app.services.companies import MAX_PAGE
 from app.services.email import queue_email
 from app.services.users import EmailTaken, find_user_by_email, normalise_email
 

@@ -91,7 +91,7 @@ def _filters(name: str) -> tuple[ReportFilterForm, EnrolmentReportFilters | None
 
 def _filename(name: str, extension: str) -> str:
     """enrolments-2026-11-23.csv: today in the platform's time zone, ASCII only."""
-    return f"{name}-{datetime.now(statements._zone()):%Y-%m-%d}.{extension}"
+    return f"{name}-{datetime.now(statements.platform_zone()):%Y-%m-%d}.{extension}"
 
 
 def _download(name: str, extension: str):
