@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
         """Create a platform admin (asks for the password)."""
         from app.models import Role
         from app.services import DomainError
-        from app.services.users import create_user
+        from app.services.people.users import create_user
 
         if len(password) < 10:
             raise click.ClickException("The password must have at least 10 characters.")
@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("audit-ledger")
     def audit_ledger_command():
         """Check the wallet invariants; exit 1 and list the wallets that break them."""
-        from app.services.wallets import audit_ledger
+        from app.services.ledger.wallets import audit_ledger
 
         checked, problems = audit_ledger()
         if problems:
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("retry-emails")
     def retry_emails_command():
         """Queue again every failed email, and every one whose job was lost."""
-        from app.services.email import resend_failed
+        from app.services.outbox.email import resend_failed
 
         count = resend_failed(None)
         commit()

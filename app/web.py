@@ -8,7 +8,7 @@ from flask import Flask, abort, current_app, get_flashed_messages, has_request_c
 from flask_babel import format_date, format_datetime, format_decimal, gettext as _
 from werkzeug.routing import IntegerConverter
 
-from app.models.base import MAX_ID
+from app.models.base import MAX_ID, parse_id  # noqa: F401 (views parse ids through web)
 
 # A refused action (invalid form, business rule said no) answers 422 with the
 # form fragment; htmx is configured in base.html to swap 422 responses.
@@ -16,14 +16,6 @@ REFUSED = 422
 
 
 MAX_PAGE = 100_000
-
-
-def parse_id(value) -> int | None:
-    """An id from a request (ASCII digits, 1..MAX_ID) or None: never a ValueError or an overflow."""
-    text = str(value if value is not None else "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID:
-        return int(text)
-    return None
 
 
 def is_htmx() -> bool:

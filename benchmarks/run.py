@@ -26,7 +26,8 @@ def main() -> int:
     from app.config import TestConfig
     from app.extensions import db
     from app.models import Role
-    from app.services import enrolments, wallets
+    from app.services.enrolment import enrol as enrolments
+    from app.services.ledger import wallets
     from app.transactions import commit
     from tests.conftest import Factory
 

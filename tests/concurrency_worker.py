@@ -9,8 +9,8 @@ def enrol_many(database_url: str, partner_id: int, admin_id: int, student_ids: l
     from app.config import TestConfig
     from app.extensions import db
     from app.models import Course, Partner, User
-    from app.services.enrolments import AlreadyEnrolled, enrol_student
-    from app.services.wallets import InsufficientCredits
+    from app.services.enrolment.enrol import AlreadyEnrolled, enrol_student
+    from app.services.ledger.wallets import InsufficientCredits
     from app.transactions import commit, rollback
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -42,7 +42,7 @@ def recharge_same_key(database_url: str, wallet_id: int, admin_id: int, key: str
     from app.config import TestConfig
     from app.extensions import db
     from app.models import User, Wallet
-    from app.services import wallets
+    from app.services.ledger import wallets
     from app.transactions import commit
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}

@@ -21,8 +21,8 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
 from app.models import Course, Partner, Reseller, Role, User
-from app.services import wallets
-from app.services.users import create_user
+from app.services.ledger import wallets
+from app.services.people.users import create_user
 
 PASSWORD = "correct horse battery"
 

@@ -10,17 +10,17 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from app.jobs import redis_connection
+from app.queue import redis_connection
 from app.jobs.bulk import progress_key, read_progress, record_progress, run_bulk_enrolment_job
 from app.models import (
     AuditEvent, BulkEnrolment, CoursePartner, EmailMessage, Enrolment, Role, Wallet, WalletEntry,
 )
 from app.models.base import utcnow
-from app.services import bulk_enrolment as svc
-from app.services import enrolments
-from app.services.bulk_enrolment import BulkInputError, Outcome
-from app.services.enrolments import CourseNotShared
-from app.services.wallets import audit_ledger
+from app.services.enrolment import bulk as svc
+from app.services.enrolment import enrol as enrolments
+from app.services.enrolment.bulk import BulkInputError, Outcome
+from app.services.enrolment.enrol import CourseNotShared
+from app.services.ledger.wallets import audit_ledger
 from app.transactions import commit
 from tests.conftest import TEST_REDIS_URL, csrf_token
 
@@ -274,7 +274,7 @@ def test_progress_is_reported_every_few_rows(db, factory, partner, admin, course
 
 
 def partner_wallet_top_up(factory, partner, amount):
-    from app.services import wallets
+    from app.services.ledger import wallets
 
     wallets.recharge(wallets.wallet_of(partner), amount, actor=factory.platform_admin())
 
@@ -423,7 +423,7 @@ def test_confirm_short_by_one_credit_shows_the_failure(db, client, factory, part
 
 
 def partner_wallet_deduct(factory, partner, amount):
-    from app.services import wallets
+    from app.services.ledger import wallets
 
     wallets.deduct(wallets.wallet_of(partner), amount, actor=factory.platform_admin())
 
@@ -525,7 +525,7 @@ def test_a_real_worker_runs_a_sixty_row_job_and_publishes_its_progress(tmp_path)
 
     from app import create_app
     from app.extensions import db as _db
-    from app.jobs import get_queue
+    from app.queue import get_queue
     from tests.conftest import Factory, _config_dict
     from tests.test_jobs_real_queue import _delete_queue, _worker_env, run_worker
 
@@ -778,7 +778,7 @@ def test_the_service_refuses_odd_ids_with_a_clear_error(db, factory, partner, ad
 
 
 def test_a_batch_total_above_the_largest_balance_is_refused_before_it_is_stored(db, factory, admin):
-    from app.services.wallets import MAX_BALANCE, InsufficientCredits
+    from app.services.ledger.wallets import MAX_BALANCE, InsufficientCredits
 
     partner = admin.partner
     partner_wallet_top_up(factory, partner, 1000)

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Certificate, Enrolment, Role
-from app.services import enrolments as enrol_svc
-from app.services.progress import LessonNotAvailable, find_certificate, mark_lesson_done, normalise_code
+from app.services.enrolment import enrol as enrol_svc
+from app.services.enrolment.progress import LessonNotAvailable, find_certificate, mark_lesson_done, normalise_code
 from tests.conftest import csrf_token, login
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from app.models import Course, Invoice, Offer, Partner, Product, User, Wallet, WalletEntry
 from app.services.demo import DEMO_PASSWORD
-from app.services.users import authenticate
+from app.services.people.users import authenticate
 
 
 def _counts(db):
@@ -61,7 +61,7 @@ def test_create_admin_refuses_a_short_password_or_a_taken_email(app, db, factory
 
 
 def test_audit_ledger_passes_then_fails_listing_the_broken_wallet(app, db, factory):
-    from app.services import wallets
+    from app.services.ledger import wallets
 
     wallet = wallets.wallet_of(factory.partner(name="Rossi Formazione"))
     wallets.recharge(wallet, 10, actor=factory.platform_admin())

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from app.models import Enrolment, Role, Wallet, WalletEntry
-from app.services import wallets
-from app.services.wallets import audit_ledger
+from app.services.ledger import wallets
+from app.services.ledger.wallets import audit_ledger
 from app.transactions import commit
 from tests import concurrency_worker
 from tests.conftest import TEST_DATABASE_URL, Factory, _config_dict, sqlalchemy_url

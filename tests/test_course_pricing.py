@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Course, CoursePartner, Role
-from app.services import enrolments
-from app.services.catalog import PricingRefused, set_course_pricing
+from app.services.enrolment import enrol as enrolments
+from app.services.catalog.pricing import PricingRefused, set_course_pricing
 from tests.conftest import csrf_token
 
 

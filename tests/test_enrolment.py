@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import EmailMessage, Enrolment, Role, Wallet, WalletEntry
-from app.services import enrolments as svc
-from app.services import wallets
-from app.services.wallets import InsufficientCredits
+from app.services.enrolment import enrol as svc
+from app.services.ledger import wallets
+from app.services.ledger.wallets import InsufficientCredits
 from app.transactions import commit
 from tests.conftest import csrf_token
 

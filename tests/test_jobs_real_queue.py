@@ -20,9 +20,9 @@ import pytest
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.queue import get_queue, redis_connection
 from app.models import EmailMessage
-from app.services.email import queue_email
+from app.services.outbox.email import queue_email
 from app.transactions import commit
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -4,8 +4,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.models import Role
-from app.services import enrolments, wallets
-from app.services.wallets import InsufficientCredits, audit_ledger
+from app.services.enrolment import enrol as enrolments
+from app.services.ledger import wallets
+from app.services.ledger.wallets import InsufficientCredits, audit_ledger
 from tests.conftest import Factory
 
 amounts = st.integers(min_value=1, max_value=60)

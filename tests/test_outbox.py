@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from app.models import AuditEvent, EmailMessage, Role
-from app.services import audit, wallets
-from app.services.email import queue_email, resend_failed
+from app.services import audit
+from app.services.ledger import wallets
+from app.services.outbox.email import queue_email, resend_failed
 from app.transactions import commit, rollback
 from tests.conftest import csrf_token
 

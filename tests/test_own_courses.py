@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Course, Enrolment, Lesson, LessonProgress, Role, WalletEntry
-from app.services import own_courses as svc
-from app.services.enrolments import CourseNotShared, catalog_for, enrol_student, price_for
-from app.services.wallets import wallet_of
+from app.services.catalog import own_courses as svc
+from app.services.enrolment.enrol import CourseNotShared, catalog_for, enrol_student, price_for
+from app.services.ledger.wallets import wallet_of
 from tests.conftest import csrf_token
 
 HX = {"HX-Request": "true"}

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Company, Role
-from app.services import companies as svc
+from app.services.tenancy import companies as svc
 from tests.conftest import csrf_token
 
 

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, EmailMessage, Role, User, Wallet, WalletEntry
-from app.services import companies as company_svc
-from app.services import students as svc
-from app.services.users import EmailTaken
+from app.services.tenancy import companies as company_svc
+from app.services.people import students as svc
+from app.services.people.users import EmailTaken
 from tests.conftest import PASSWORD, csrf_token, login
 
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, EmailMessage, Role, Wallet, WalletEntry
-from app.services import enrolments, wallets
+from app.services.enrolment import enrol as enrolments
+from app.services.ledger import wallets
 from tests.conftest import csrf_token
 
 

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from app.models import AuditEvent, Company, Enrolment, Role, User
 from app.models.base import utcnow
-from app.services import enrolments as enrol_svc
-from app.services import reports, statements
-from app.services.progress import mark_lesson_done
-from app.services.reports import EnrolmentReportFilters, ReportFiltersRefused
+from app.services.enrolment import enrol as enrol_svc
+from app.services.exports import reports
+from app.services.ledger import statements
+from app.services.enrolment.progress import mark_lesson_done
+from app.services.exports.reports import EnrolmentReportFilters, ReportFiltersRefused
 
 ROME = ZoneInfo("Europe/Rome")
 EVIL_NAME = '=HYPERLINK("http://evil.example","click")'

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from app.models import EmailMessage, Role
 from app.models.base import utcnow
-from app.services import enrolments as enrol_svc
-from app.services import wallets
-from app.services.email import queue_email, resend, resend_failed
+from app.services.enrolment import enrol as enrol_svc
+from app.services.ledger import wallets
+from app.services.outbox.email import queue_email, resend, resend_failed
 from app.transactions import after_commit, commit
 from tests.conftest import login
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.models import EmailMessage, Role, User
-from app.services import tokens
+from app.services.people import tokens
 from tests.conftest import csrf_token, login
 
 NEW_PASSWORD = "a brand new password"

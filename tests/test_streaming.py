@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from app.models import Role
-from app.services import wallets
+from app.services.ledger import wallets
 from app.transactions import commit
 from tests.conftest import PASSWORD, Factory, _config_dict, login
 

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, EmailMessage, Role, User
-from app.services import companies as company_svc
-from app.services import student_import as svc
-from app.services.student_import import Outcome
+from app.services.tenancy import companies as company_svc
+from app.services.people import student_import as svc
+from app.services.people.student_import import Outcome
 from tests.conftest import csrf_token
 
 PATH = "/partner/students/import"

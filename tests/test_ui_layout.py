@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app.models import Role
-from app.services import enrolments as svc
+from app.services.enrolment import enrol as svc
 from tests.conftest import csrf_token
 
 PHONE_HIDDEN = "d-none d-sm-table-cell"

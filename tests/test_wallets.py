@@ -5,8 +5,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.models import EntryKind, Wallet, WalletEntry
-from app.services import DomainError, wallets
-from app.services.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount, audit_ledger
+from app.services import DomainError
+from app.services.ledger import wallets
+from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount, audit_ledger
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from flask import abort, make_response
 
 from app.models import Enrolment
-from app.services.certificate_pdf import certificate_pdf
+from app.services.enrolment.certificate_pdf import certificate_pdf
 
 
 def certificate_download(enrolment: Enrolment):

@@ -24,7 +24,7 @@ def verify_certificate(code=None):
     """Public: anyone holding a certificate can check that its code is genuine."""
     from flask import request
 
-    from app.services.progress import find_certificate
+    from app.services.enrolment.progress import find_certificate
     from app.web import render
 
     code = code or request.args.get("code", "")

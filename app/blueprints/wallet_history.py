@@ -19,8 +19,8 @@ from wtforms.validators import Optional
 from app.extensions import db
 from app.models import Wallet
 from app.models.base import utcnow
-from app.services import statements
-from app.services.statements import HistoryFilters
+from app.services.ledger import statements
+from app.services.ledger.statements import HistoryFilters
 from app.transactions import commit
 from app.web import paginate, refuse, render
 

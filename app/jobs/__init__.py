@@ -1,44 +1,7 @@
-"""Background jobs (RQ).
+"""Background jobs (RQ), enqueued after commit by dotted path (see ``app.queue``).
 
-With ``REDIS_URL`` set, jobs go to a real queue served by ``rq worker``.
-Without it, RQ's synchronous mode runs them in-process (on an in-memory
-Redis), right after the commit that asked for them.
+A job is an edge, like a view: it opens an app context, calls services and
+commits once. Jobs import services; services never import jobs.
 """
 
-from __future__ import annotations
 
-from flask import current_app
-from redis import Redis
-from rq import Queue, Retry
-
-from app.transactions import after_commit
-
-
-def redis_connection() -> Redis:
-    url = current_app.config.get("REDIS_URL")
-    if url:
-        return Redis.from_url(url)
-    conn = current_app.extensions.get("aula_fake_redis")
-    if conn is None:
-        import fakeredis
-
-        conn = current_app.extensions["aula_fake_redis"] = fakeredis.FakeRedis()
-    return conn
-
-
-def get_queue() -> Queue:
-    is_async = bool(current_app.config.get("REDIS_URL"))
-    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection(), is_async=is_async)
-
-
-def enqueue_after_commit(func, *args, retry: bool = False) -> None:
-    """Enqueue ``func(*args)`` once the current transaction has committed."""
-
-    def _enqueue():
-        options = {}
-        if retry:
-            intervals = current_app.config["EMAIL_RETRY_INTERVALS"]
-            options["retry"] = Retry(max=len(intervals), interval=intervals)
-        get_queue().enqueue(func, *args, **options)
-
-    after_commit(_enqueue)

@@ -30,7 +30,7 @@ def record_progress(bulk_id: int, done: int, total: int) -> None:
     """Publish how far the job is; a Redis hiccup never stops the enrolment."""
     from rq import get_current_job
 
-    from app.jobs import redis_connection
+    from app.queue import redis_connection
 
     try:
         job = get_current_job()
@@ -49,7 +49,7 @@ def record_progress(bulk_id: int, done: int, total: int) -> None:
 
 def read_progress(bulk_id: int) -> tuple[int, int] | None:
     """``(done, total)`` as the job last published it, or None if it has not started."""
-    from app.jobs import redis_connection
+    from app.queue import redis_connection
 
     try:
         values = redis_connection().hgetall(progress_key(bulk_id))
@@ -67,7 +67,7 @@ def run_bulk_enrolment_job(bulk_id: int) -> str:
     with app_context():
         from flask_babel import gettext as _
 
-        from app.services.bulk_enrolment import mark_bulk_failed, run_bulk_enrolment
+        from app.services.enrolment.bulk import mark_bulk_failed, run_bulk_enrolment
         from app.transactions import commit, rollback
 
         try:
@@ -95,7 +95,7 @@ def register_cli(app) -> None:
         """Queue again the bulk enrolments still pending after a while (their job was lost)."""
         from datetime import timedelta
 
-        from app.services.bulk_enrolment import resume_stale_bulk_enrolments
+        from app.services.enrolment.bulk import resume_stale_bulk_enrolments
         from app.transactions import commit
 
         count = resume_stale_bulk_enrolments(timedelta(minutes=older_than))

@@ -10,7 +10,7 @@ class EmailNotSent(Exception):
 def send_email_job(email_id: int) -> str:
     with app_context():
         from app.transactions import commit
-        from app.services.email import deliver
+        from app.services.outbox.email import deliver
 
         status = deliver(email_id)
         commit()

@@ -11,6 +11,14 @@ from sqlalchemy.types import TypeDecorator
 MAX_ID = 2**31 - 1
 
 
+def parse_id(value) -> int | None:
+    """An id from a request (ASCII digits, 1..MAX_ID) or None: never a ValueError or an overflow."""
+    text = str(value if value is not None else "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -1,6 +1,6 @@
 """Credit wallets and their append-only history.
 
-The balance is changed only by ``app.services.wallets``; the database keeps
+The balance is changed only by ``app.services.ledger.wallets``; the database keeps
 ``balance >= 0`` (CHECK) and refuses UPDATE/DELETE on entries (trigger).
 """
 

@@ -6,9 +6,9 @@ from app.extensions import db
 from app.models import (
     Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, Product, Reseller, Role, User,
 )
-from app.services import wallets
-from app.services.enrolments import settings
-from app.services.users import create_user, find_user_by_email
+from app.services.ledger import wallets
+from app.services.enrolment.enrol import settings
+from app.services.people.users import create_user, find_user_by_email
 
 DEMO_PASSWORD = "demo-pass-2026"
 

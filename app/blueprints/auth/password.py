@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.blueprints.auth import bp
 from app.services import DomainError, audit
-from app.services.tokens import (
+from app.services.people.tokens import (
     MIN_PASSWORD_LENGTH,
     TokenExpired,
     TokenInvalid,

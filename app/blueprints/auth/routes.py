@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
 from app.services import audit
-from app.services.users import authenticate
+from app.services.people.users import authenticate
 from app.web import is_safe_next, refuse, render
 
 

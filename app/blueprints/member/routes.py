@@ -6,8 +6,8 @@ from app.blueprints.member import bp
 from app.blueprints.member.forms import MarkDoneForm
 from app.extensions import db
 from app.models import Enrolment, Lesson
-from app.services.enrolments import enrolments_of
-from app.services.progress import LessonNotAvailable, done_lesson_ids, lessons_done_counts, mark_lesson_done
+from app.services.enrolment.enrol import enrolments_of
+from app.services.enrolment.progress import LessonNotAvailable, done_lesson_ids, lessons_done_counts, mark_lesson_done
 from app.transactions import commit, rollback
 from app.web import refuse, render
 from app.blueprints.downloads import certificate_download

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.jobs.bulk import read_progress
 from app.models import Course
 from app.services import DomainError
-from app.services.bulk_enrolment import (
+from app.services.enrolment.bulk import (
     MAX_BYTES,
     MAX_ROWS,
     STALE_AFTER,
@@ -32,8 +32,8 @@ from app.services.bulk_enrolment import (
     recent_bulk_enrolments,
     result_counts,
 )
-from app.services.enrolments import CourseNotShared
-from app.services.wallets import wallet_of
+from app.services.enrolment.enrol import CourseNotShared
+from app.services.ledger.wallets import wallet_of
 from app.transactions import commit, rollback
 from app.web import is_htmx, parse_id, refuse, render
 

@@ -14,8 +14,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput
 
 from app.models import Partner
-from app.services.bulk_enrolment import MAX_ROWS, companies_for_filter
-from app.services.enrolments import catalog_for
+from app.services.enrolment.bulk import MAX_ROWS, companies_for_filter
+from app.services.enrolment.enrol import catalog_for
 from app.web import parse_id
 
 # Ids from a request: ASCII digits that a database integer holds (parse_id says which), never a 500.

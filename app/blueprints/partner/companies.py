@@ -11,7 +11,7 @@ from app.blueprints.partner.forms import CompanyForm
 from app.blueprints.partner.students import go_to
 from app.models import Company, Partner
 from app.services import DomainError
-from app.services.companies import (
+from app.services.tenancy.companies import (
     CompanyNameTaken,
     InvalidVatNumber,
     create_company,

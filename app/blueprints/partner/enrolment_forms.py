@@ -5,8 +5,8 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import Partner, User
-from app.services.enrolments import catalog_for
-from app.services.students import active_students_query
+from app.services.enrolment.enrol import catalog_for
+from app.services.people.students import active_students_query
 
 
 class EnrolForm(FlaskForm):

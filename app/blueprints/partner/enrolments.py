@@ -9,11 +9,11 @@ from app.blueprints.partner.enrolment_forms import CancelForm, EnrolForm
 from app.extensions import db
 from app.models import Course, Enrolment, User
 from app.services import DomainError
-from app.services.enrolments import (
+from app.services.enrolment.enrol import (
     AlreadyEnrolled, CourseNotShared, InactiveStudent, NotYourStudent, cancel_enrolment, catalog_for,
     enrol_student, notify_insufficient_credits, partner_enrolments_query, settings,
 )
-from app.services.wallets import InsufficientCredits, wallet_of
+from app.services.ledger.wallets import InsufficientCredits, wallet_of
 from app.transactions import commit, rollback
 from app.web import paginate, parse_id, refuse, render
 

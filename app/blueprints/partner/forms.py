@@ -10,7 +10,7 @@ from wtforms import EmailField, HiddenField, SearchField, SelectField, StringFie
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.models import Company
-from app.services.students import NO_COMPANY
+from app.services.people.students import NO_COMPANY
 
 
 def _strip(value):

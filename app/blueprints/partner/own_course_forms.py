@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from app.services.own_courses import BODY_MAX, DESCRIPTION_MAX, TITLE_MAX
+from app.services.catalog.own_courses import BODY_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 
 def _strip(value):

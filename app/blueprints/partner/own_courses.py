@@ -17,7 +17,7 @@ from app.blueprints.partner import bp
 from app.blueprints.partner.own_course_forms import DeleteLessonForm, LessonForm, MoveLessonForm, OwnCourseForm
 from app.blueprints.partner.students import go_to
 from app.models import Course, Lesson, Partner
-from app.services import own_courses as svc
+from app.services.catalog import own_courses as svc
 from app.transactions import commit
 from app.web import is_htmx, refuse, render, render_with_status
 

@@ -7,9 +7,9 @@ from app.blueprints.downloads import certificate_download
 from app.blueprints.partner import bp
 from app.extensions import db
 from app.models import Course, Enrolment
-from app.services.enrolments import catalog_for
-from app.services.progress import lessons_done_counts, participants_query
-from app.services.students import find_student
+from app.services.enrolment.enrol import catalog_for
+from app.services.enrolment.progress import lessons_done_counts, participants_query
+from app.services.people.students import find_student
 from app.web import paginate, parse_id, render
 
 PAGE_SIZE = 50

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.wallet_history import DayField
 from app.models import Company, Course
-from app.services.reports import NO_COMPANY, EnrolmentReportFilters
+from app.services.exports.reports import NO_COMPANY, EnrolmentReportFilters
 from app.web import parse_id
 
 NO_COMPANY_VALUE = "none"

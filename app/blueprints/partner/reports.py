@@ -22,8 +22,9 @@ from flask_login import current_user
 
 from app.blueprints.partner import bp
 from app.blueprints.partner.report_forms import ReportFilterForm
-from app.services import reports, statements
-from app.services.reports import EnrolmentReportFilters, ReportFiltersRefused
+from app.services.exports import reports
+from app.services.ledger import statements
+from app.services.exports.reports import EnrolmentReportFilters, ReportFiltersRefused
 from app.transactions import commit
 from app.web import refuse, render
 

@@ -1,7 +1,7 @@
 from flask_login import current_user
 
 from app.blueprints.partner import bp
-from app.services.wallets import wallet_of
+from app.services.ledger.wallets import wallet_of
 from app.web import render
 
 

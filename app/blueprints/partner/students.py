@@ -18,8 +18,8 @@ from app.blueprints.partner.forms import (
 )
 from app.models import Partner, User
 from app.services import DomainError
-from app.services.companies import companies_of, find_company
-from app.services.student_import import (
+from app.services.tenancy.companies import companies_of, find_company
+from app.services.people.student_import import (
     MAX_BYTES,
     ImportFileError,
     Outcome,
@@ -29,7 +29,7 @@ from app.services.student_import import (
     read_upload,
     sign_upload,
 )
-from app.services.students import (
+from app.services.people.students import (
     NO_COMPANY,
     ForeignCompany,
     create_student,
@@ -39,7 +39,7 @@ from app.services.students import (
     set_student_active,
     update_student,
 )
-from app.services.users import EmailTaken
+from app.services.people.users import EmailTaken
 from app.transactions import commit
 from app.web import is_htmx, is_safe_next, refuse, render
 

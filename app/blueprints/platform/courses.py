@@ -10,7 +10,7 @@ from app.blueprints.platform import bp
 from app.blueprints.platform.forms import course_pricing_form
 from app.extensions import db
 from app.models import Course
-from app.services import catalog
+from app.services.catalog import pricing as catalog
 from app.transactions import commit
 from app.web import paginate, refuse, render
 

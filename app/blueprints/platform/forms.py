@@ -8,8 +8,8 @@ from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
-from app.services.partners import MIN_PASSWORD_LENGTH
-from app.services.wallets import MAX_AMOUNT
+from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
+from app.services.ledger.wallets import MAX_AMOUNT
 
 
 class EmptyForm(FlaskForm):

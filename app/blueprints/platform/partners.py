@@ -13,9 +13,10 @@ from app.blueprints.platform import bp
 from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm, WalletOperationForm
 from app.extensions import db
 from app.models import Partner
-from app.services import DomainError, partners
-from app.services.users import EmailTaken
-from app.services.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount
+from app.services import DomainError
+from app.services.tenancy import partners
+from app.services.people.users import EmailTaken
+from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount
 from app.transactions import commit
 from app.web import is_htmx, refuse, render
 

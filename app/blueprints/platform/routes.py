@@ -7,7 +7,7 @@ from app.blueprints.platform.forms import EmptyForm
 from app.transactions import commit
 from app.extensions import db
 from app.models import AuditEvent, EmailMessage, Partner, Reseller, User
-from app.services.email import resend
+from app.services.outbox.email import resend
 from app.web import paginate, render
 
 PAGE_SIZE = 50

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.blueprints.platform import bp
 from app.blueprints.platform.forms import PlatformSettingsForm
-from app.services import partners
-from app.services.enrolments import settings as platform_settings
+from app.services.tenancy import partners
+from app.services.enrolment.enrol import settings as platform_settings
 from app.transactions import commit
 from app.web import refuse, render
 

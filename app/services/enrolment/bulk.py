@@ -40,15 +40,17 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from app.extensions import db
 from app.models import BulkEnrolment, Company, Course, Enrolment, Partner, Role, User
 from app.models.base import utcnow
-from app.services import DomainError, audit, wallets
-from app.services.enrolments import (
+from app.services import DomainError, audit
+from app.services.ledger import wallets
+from app.services.enrolment.enrol import (
     AlreadyEnrolled, CourseNotShared, NotYourStudent, _enrol_locked, notify_insufficient_credits, price_for,
     warn_if_balance_crossed,
 )
-from app.services.students import active_students_query
-from app.services.users import normalise_email
-from app.services.wallets import InsufficientCredits
-from app.web import parse_id
+from app.services.people.students import active_students_query
+from app.services.people.users import normalise_email
+from app.services.ledger.wallets import InsufficientCredits
+from app.models.base import parse_id
+from app.queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -491,11 +493,11 @@ def confirm_bulk_enrolment(
     return bulk
 
 
-def _enqueue(bulk_id: int) -> None:
-    from app.jobs import enqueue_after_commit
-    from app.jobs.bulk import run_bulk_enrolment_job
+RUN_JOB = "app.jobs.bulk.run_bulk_enrolment_job"
 
-    enqueue_after_commit(run_bulk_enrolment_job, bulk_id)
+
+def _enqueue(bulk_id: int) -> None:
+    enqueue_after_commit(RUN_JOB, bulk_id)
 
 
 def resume_stale_bulk_enrolments(older_than: timedelta = STALE_AFTER) -> int:

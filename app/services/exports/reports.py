@@ -27,9 +27,10 @@ from app.models import (
     Certificate, Company, Course, Enrolment, Lesson, LessonProgress, Partner, User, WalletEntry,
 )
 from app.models.base import MAX_ID
-from app.services import DomainError, audit, statements
-from app.services.enrolments import catalog_for
-from app.services.statements import HistoryFilters
+from app.services import DomainError, audit
+from app.services.ledger import statements
+from app.services.enrolment.enrol import catalog_for
+from app.services.ledger.statements import HistoryFilters
 
 BATCH = 1000
 CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server

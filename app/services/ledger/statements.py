@@ -18,7 +18,7 @@ from flask_babel import format_datetime, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.models import EntryKind, Enrolment, Wallet, WalletEntry
-from app.services import wallets
+from app.services.ledger import wallets
 
 KIND_LABELS = {
     EntryKind.RECHARGE.value: _l("Recharge"),

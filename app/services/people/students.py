@@ -17,10 +17,11 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Company, Partner, Role, User
 from app.models.base import MAX_ID
-from app.services import DomainError, audit, tokens
-from app.services.companies import MAX_PAGE
-from app.services.email import queue_email
-from app.services.users import EmailTaken, find_user_by_email, normalise_email
+from app.services import DomainError, audit
+from app.services.people import tokens
+from app.services.tenancy.companies import MAX_PAGE
+from app.services.outbox.email import queue_email
+from app.services.people.users import EmailTaken, find_user_by_email, normalise_email
 
 PAGE_SIZE = 25
 NO_COMPANY = "none"

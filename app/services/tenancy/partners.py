@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Partner, PlatformSettings, Role, User, Wallet, WalletEntry
-from app.services import DomainError, audit, users, wallets
-from app.services.enrolments import settings, warn_if_low_balance
+from app.services import DomainError, audit
+from app.services.people import users
+from app.services.ledger import wallets
+from app.services.enrolment.enrol import settings, warn_if_low_balance
 
 KINDS = ("default", "whitelabel")
 MIN_PASSWORD_LENGTH = 10

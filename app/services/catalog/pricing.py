@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Course, CoursePartner, Partner, User
 from app.services import DomainError, audit
-from app.services.enrolments import price_for
+from app.services.enrolment.enrol import price_for
 
 
 class PricingRefused(DomainError):

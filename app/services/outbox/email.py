@@ -19,9 +19,9 @@ from flask_mail import Connection, Message
 from jinja2 import TemplateNotFound
 
 from app.extensions import db, mail
-from app.jobs import enqueue_after_commit
 from app.models import EmailMessage
 from app.models.base import utcnow
+from app.queue import enqueue_after_commit
 from app.services import audit
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,11 @@ def queue_email(template: str, recipient: str, subject: str, **context) -> Email
     return message
 
 
-def _send_after_commit(email_id: int) -> None:
-    from app.jobs.email import send_email_job
+SEND_JOB = "app.jobs.email.send_email_job"
 
-    enqueue_after_commit(send_email_job, email_id, retry=True)
+
+def _send_after_commit(email_id: int) -> None:
+    enqueue_after_commit(SEND_JOB, email_id, retry=True)
 
 
 def deliver(email_id: int) -> str:

@@ -15,9 +15,9 @@ from app.extensions import db
 from app.models import Course, CoursePartner, Enrolment, Partner, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.models.base import utcnow
 from app.services import DomainError, audit
-from app.services import wallets
-from app.services.email import queue_email
-from app.services.wallets import InsufficientCredits
+from app.services.ledger import wallets
+from app.services.outbox.email import queue_email
+from app.services.ledger.wallets import InsufficientCredits
 
 ALERT_INTERVAL = timedelta(hours=1)
 

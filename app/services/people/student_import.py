@@ -26,10 +26,11 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Company, Partner, User
-from app.services import DomainError, audit, tokens
-from app.services.companies import companies_of
-from app.services.students import create_student
-from app.services.users import EmailTaken, normalise_email
+from app.services import DomainError, audit
+from app.services.people import tokens
+from app.services.tenancy.companies import companies_of
+from app.services.people.students import create_student
+from app.services.people.users import EmailTaken, normalise_email
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

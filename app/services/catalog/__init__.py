@@ -1,0 +1,1 @@
+"""The platform's catalog: courses, their lessons, prices for partners, whitelabel partners' own courses."""

@@ -1,0 +1,1 @@
+"""Partner enrolments paid with credits, single and bulk; progress and certificates."""

@@ -1,0 +1,1 @@
+"""Reading uploaded CSV files and writing CSV/XLSX reports."""

@@ -1,0 +1,1 @@
+"""The email outbox: a row in the cause's transaction, sent by a job after commit."""

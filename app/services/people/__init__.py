@@ -1,0 +1,1 @@
+"""Users and partners' students: accounts, imports, set-password tokens."""

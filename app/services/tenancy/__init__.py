@@ -1,0 +1,1 @@
+"""Who the tenants are: partners, their client companies, platform settings."""
