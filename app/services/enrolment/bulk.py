@@ -587,7 +587,7 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     wallet = wallets.wallet_of(partner)
     # One lock for the whole batch: every other enrolment or debit of this
     # partner waits, so the classification and the balance below stay true.
-    wallets._lock(wallet.id)
+    wallets.lock_wallets(wallet.id)
     db.session.refresh(bulk)
     if bulk.status in ("done", "failed"):
         return bulk

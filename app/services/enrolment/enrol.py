@@ -118,7 +118,7 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     wallet = wallets.wallet_of(partner)
     # Every enrolment of this partner queues on its wallet row, so the check
     # for an existing enrolment below sees every committed one.
-    wallets._lock(wallet.id)
+    wallets.lock_wallets(wallet.id)
     enrolment, _entry = _enrol_locked(actor, partner, student, course, price=price, wallet=wallet)
     return enrolment
 

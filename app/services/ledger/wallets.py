@@ -67,7 +67,7 @@ def wallet_of(owner: Partner | Reseller | User) -> Wallet:
     return wallet
 
 
-def _lock(*wallet_ids: int) -> None:
+def lock_wallets(*wallet_ids: int) -> None:
     """Lock the wallet rows (in id order, so two transfers never deadlock)."""
     db.session.execute(
         sa.select(Wallet.id).where(Wallet.id.in_(wallet_ids)).order_by(Wallet.id).with_for_update()
@@ -147,7 +147,7 @@ def _move(
 
 
 def _single(wallet, delta, kind, *, idempotency_key=None, **kwargs) -> WalletEntry:
-    _lock(wallet.id)
+    lock_wallets(wallet.id)
     replay = _replay(wallet.id, idempotency_key)
     if replay is not None:
         return replay
@@ -205,7 +205,7 @@ def transfer(source: Wallet, target: Wallet, amount: int, *, actor: User, note: 
     _check_amount(amount)
     if source.id == target.id:
         raise DomainError(_l("A transfer needs two different wallets."))
-    _lock(source.id, target.id)
+    lock_wallets(source.id, target.id)
     out_key = f"{idempotency_key}:out" if idempotency_key else None
     in_key = f"{idempotency_key}:in" if idempotency_key else None
     replay = _replay(source.id, out_key)
