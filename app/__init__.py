@@ -34,8 +34,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
 
-    from app import branding, cli, errors, security, web
+    from app import branding, cli, errors, security, transactions, web
 
+    transactions.init_app(app)
     web.init_app(app)
     security.init_app(app)
     branding.init_app(app)

@@ -1,8 +1,18 @@
 """Database plumbing: engine tuning and the one commit at the edge.
 
-Services only add and flush. The edge (a view, a CLI command, a job) calls
-``commit()`` once; work registered with ``after_commit()`` (emails, jobs)
-runs only once that commit has succeeded and is dropped on rollback.
+Services only add and flush. The edge commits once; work registered with
+``after_commit()`` (emails, jobs) runs only once that commit has succeeded
+and is dropped on rollback.
+
+The edges: a request (``init_app``), a CLI command, a job. A request that
+changes state (POST, PUT, PATCH, DELETE) is committed when its answer is a
+success or a redirect, and rolled back when it is a refusal (4xx) or an
+error, the way Indico's request handler commits unless something went
+wrong. A refusal normally leaves nothing behind; a service that refuses but
+has recorded something that must stay (the "not enough credits" alert, which
+must go out precisely because the enrolment was refused) says so with
+``keep_despite_refusal()``. Views never call commit() or rollback(); a GET
+that writes (a download's audit row) commits itself before streaming.
 """
 
 from __future__ import annotations
@@ -46,6 +56,33 @@ def rollback() -> None:
     db.session.rollback()
 
 
+_KEEP = "aula_keep_despite_refusal"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def keep_despite_refusal() -> None:
+    """The work flushed so far must be committed even though the request is refused (4xx)."""
+    db.session.info[_KEEP] = True
+
+
+def commit_at_the_edge(method: str, status: int) -> None:
+    """Commit a state-changing request that succeeded (or is a kept refusal); roll back anything else."""
+    keep = db.session.info.pop(_KEEP, False)
+    if method in STATE_CHANGING and (status < 400 or (keep and status < 500)):
+        commit()
+    else:
+        rollback()
+
+
+def init_app(app) -> None:
+    from flask import request
+
+    @app.after_request
+    def _commit_at_the_edge(response):
+        commit_at_the_edge(request.method, response.status_code)
+        return response
+
+
 READ_ONLY = "aula_read_only"
 
 
@@ -65,6 +102,7 @@ def begin_read_only() -> None:
 def _drop_pending_on_rollback(session, previous_transaction):  # noqa: ARG001
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
+        session.info.pop(_KEEP, None)
 
 
 def configure_sqlite(engine: Engine) -> None:

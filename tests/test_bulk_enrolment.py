@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.queue import redis_connection
-from app.jobs.bulk import progress_key, read_progress, record_progress, run_bulk_enrolment_job
+from app.jobs.bulk import run_bulk_enrolment_job
+from app.services.enrolment.bulk.progress import progress_key, read_progress, record_progress
 from app.models import (
     AuditEvent, BulkEnrolment, CoursePartner, EmailMessage, Enrolment, Role, Wallet, WalletEntry,
 )
@@ -19,7 +20,7 @@ from app.models.base import utcnow
 from app.services.enrolment import bulk as svc
 from app.services.enrolment import enrol as enrolments
 from app.services.enrolment.bulk import BulkInputError, Outcome
-from app.services.enrolment.enrol import CourseNotShared
+from app.services.catalog.pricing import CourseNotShared
 from app.services.ledger.wallets import audit_ledger
 from app.transactions import commit
 from tests.conftest import TEST_REDIS_URL, csrf_token
@@ -836,10 +837,6 @@ def test_a_second_run_of_a_finished_batch_charges_nothing(db, factory, partner, 
 
 
 def test_the_resume_command_queues_stale_batches(app, db, factory, partner, admin, course):
-    from app.jobs.bulk import register_cli
-
-    if "resume-bulk-enrolments" not in app.cli.commands:
-        register_cli(app)
     bulk = svc.request_bulk_enrolment(admin, partner, course, [factory.student(partner).id])
     db.session.info.pop("aula_after_commit", None)
     commit()

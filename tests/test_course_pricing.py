@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from app.models import AuditEvent, Course, CoursePartner, Role
 from app.services.enrolment import enrol as enrolments
 from app.services.catalog.pricing import PricingRefused, set_course_pricing
+from app.services.catalog import pricing
+from app.services.tenancy import settings as platform_settings
 from tests.conftest import csrf_token
 
 
@@ -79,13 +81,13 @@ def test_saving_a_chosen_list_with_custom_values(client, db, factory, admin):
     assert response.status_code == 302 and response.headers["Location"] == path
     db.session.expire_all()
     assert (course.value_per_enrolment, course.assign_to_all_partners) == (12, False)
-    assert (enrolments.price_for(course, a), enrolments.price_for(course, b),
-            enrolments.price_for(course, c)) == (3, 12, None)
+    assert (pricing.price_for(course, a), pricing.price_for(course, b),
+            pricing.price_for(course, c)) == (3, 12, None)
     html = client.get(path).get_data(as_text=True)
     assert "Pricing of" in html and "saved" in html
     assert (pays(html, a), pays(html, b), pays(html, c)) == ("3 credits", "12 credits", "not available")
     # The partner's catalog follows.
-    assert course.id not in [shared.id for shared, _ in enrolments.catalog_for(c)]
+    assert course.id not in [shared.id for shared, _ in pricing.catalog_for(c)]
     event = db.session.execute(sa.select(AuditEvent).where(
         AuditEvent.action == "course.pricing_changed", AuditEvent.object_id == course.id)).scalar_one()
     assert event.details["after"] == {"value": 12, "assign_to_all": False,
@@ -102,7 +104,7 @@ def test_assign_to_all_makes_everyone_pay_the_general_value(client, db, factory,
                                         **{f"share_{a.id}": "y", f"custom_{a.id}": "2"}))
 
     db.session.expire_all()
-    assert (enrolments.price_for(course, a), enrolments.price_for(course, z)) == (9, 9)
+    assert (pricing.price_for(course, a), pricing.price_for(course, z)) == (9, 9)
     html = client.get(path).get_data(as_text=True)
     assert (pays(html, a), pays(html, z)) == ("9 credits", "9 credits")
 
@@ -113,7 +115,7 @@ def test_unticking_a_partner_removes_it(client, db, factory, admin):
     path = f"/platform/courses/{course.id}/pricing"
     client.post(path, data=pricing_data(csrf_token(client, path), "5"))
     assert db.session.get(CoursePartner, (course.id, a.id)) is None
-    assert enrolments.price_for(course, a) is None
+    assert pricing.price_for(course, a) is None
 
 
 @pytest.mark.parametrize("value, extra, message", [
@@ -175,7 +177,7 @@ def test_settings_save_the_default_threshold_and_the_refund_rule(client, db, adm
 
     assert response.status_code == 302
     db.session.expire_all()
-    row = enrolments.settings()
+    row = platform_settings.settings()
     assert (row.low_balance_threshold, row.refund_on_cancel) == (35, False)
     assert "Settings saved." in client.get("/platform/settings").get_data(as_text=True)
     assert db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "settings.updated")).scalar_one()
@@ -188,19 +190,19 @@ def test_the_default_threshold_applies_to_partners_without_their_own(client, db,
         "csrf_token": csrf_token(client, "/platform/settings"), "low_balance_threshold": "40",
         "refund_on_cancel": "y"})
     db.session.expire_all()
-    assert enrolments.low_balance_threshold(inherits) == 40
-    assert enrolments.low_balance_threshold(own) == 3
-    assert enrolments.settings().refund_on_cancel is True
+    assert platform_settings.low_balance_threshold(inherits) == 40
+    assert platform_settings.low_balance_threshold(own) == 3
+    assert platform_settings.settings().refund_on_cancel is True
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", ""])
 def test_bad_settings_are_refused(client, db, admin, value):
-    before = enrolments.settings().low_balance_threshold
+    before = platform_settings.settings().low_balance_threshold
     response = client.post("/platform/settings", data={
         "csrf_token": csrf_token(client, "/platform/settings"), "low_balance_threshold": value})
     assert response.status_code == 422
     db.session.expire_all()
-    assert enrolments.settings().low_balance_threshold == before
+    assert platform_settings.settings().low_balance_threshold == before
 
 
 def test_course_and_settings_pages_are_for_platform_admins(client, factory, login_as):

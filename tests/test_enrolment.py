@@ -8,6 +8,9 @@ from app.services.enrolment import enrol as svc
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.transactions import commit
+from app.services.catalog import pricing
+from app.services.tenancy import settings as platform_settings
+from app.services.tenancy import credit_alerts
 from tests.conftest import csrf_token
 
 
@@ -34,22 +37,22 @@ def enrolment_count(db, partner):
 
 
 def test_price_is_the_general_value_when_assigned_to_all(factory, partner):
-    assert svc.price_for(factory.course(value=7, assign_to_all=True), partner) == 7
+    assert pricing.price_for(factory.course(value=7, assign_to_all=True), partner) == 7
 
 
 def test_chosen_partners_pay_their_custom_value_or_the_general_one(factory, partner):
     other = factory.partner()
     course = factory.course(value=10, assign_to_all=False, partners={partner: 4, other: None})
-    assert svc.price_for(course, partner) == 4
-    assert svc.price_for(course, other) == 10
-    assert svc.price_for(course, factory.partner()) is None
+    assert pricing.price_for(course, partner) == 4
+    assert pricing.price_for(course, other) == 10
+    assert pricing.price_for(course, factory.partner()) is None
 
 
 def test_catalog_lists_only_courses_shared_with_the_partner(factory, partner):
     shared = factory.course(title="Shared to all", value=3)
     chosen = factory.course(title="Chosen", value=9, assign_to_all=False, partners={partner: None})
     hidden = factory.course(title="Someone else's", assign_to_all=False, partners={factory.partner(): 1})
-    listed = dict((c.title, price) for c, price in svc.catalog_for(partner))
+    listed = dict((c.title, price) for c, price in pricing.catalog_for(partner))
     assert listed["Shared to all"] == 3 and listed["Chosen"] == 9
     assert hidden.title not in listed
     _ = shared, chosen
@@ -93,7 +96,7 @@ def test_enrolling_the_same_student_twice_is_refused_without_a_second_debit(db, 
 
 def test_a_course_not_shared_with_the_partner_is_refused(db, factory, partner, admin_of):
     course = factory.course(assign_to_all=False, partners={factory.partner(): None})
-    with pytest.raises(svc.CourseNotShared):
+    with pytest.raises(pricing.CourseNotShared):
         svc.enrol_student(admin_of(partner), partner, factory.student(partner), course)
     assert balance(db, partner) == 25
 
@@ -124,7 +127,7 @@ def test_cancel_refunds_with_an_entry_that_references_the_debit(db, factory, par
 
 
 def test_cancel_without_refund_when_the_platform_says_so(db, factory, partner, admin_of):
-    svc.settings().refund_on_cancel = False
+    platform_settings.settings().refund_on_cancel = False
     admin = admin_of(partner)
     enrolment = svc.enrol_student(admin, partner, factory.student(partner), factory.course(value=10))
     assert svc.cancel_enrolment(admin, partner, enrolment) is None
@@ -167,8 +170,8 @@ def test_insufficient_credit_alert_goes_to_platform_and_partner_admins_once_an_h
     platform_admin = factory.platform_admin()
     course = factory.course(value=5)
     error = InsufficientCredits(needed=5, available=0)
-    assert svc.notify_insufficient_credits(partner, course, error) is True
-    assert svc.notify_insufficient_credits(partner, course, error) is False
+    assert credit_alerts.notify_insufficient_credits(partner, course, error) is True
+    assert credit_alerts.notify_insufficient_credits(partner, course, error) is False
     recipients = db.session.execute(
         sa.select(EmailMessage.recipient).where(EmailMessage.template == "insufficient_credits")
     ).scalars().all()

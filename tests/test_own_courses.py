@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from app.models import AuditEvent, Course, Enrolment, Lesson, LessonProgress, Role, WalletEntry
 from app.services.catalog import own_courses as svc
-from app.services.enrolment.enrol import CourseNotShared, catalog_for, enrol_student, price_for
+from app.services.catalog.pricing import CourseNotShared, catalog_for, price_for
+from app.services.enrolment.enrol import enrol_student
 from app.services.ledger.wallets import wallet_of
 from tests.conftest import csrf_token
 

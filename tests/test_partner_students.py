@@ -112,7 +112,7 @@ def test_an_email_already_used_by_any_user_is_a_field_error(client, db, factory,
     response = new_student(client, email="TAKEN@example.com")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "already used by another account" in html and 'id="email-errors"' in html
+    assert "A user with this email already exists." in html and 'id="email-errors"' in html
     assert students_of(db, partner) == []
     assert len(emails_to(db, "taken@example.com")) == 0
 
@@ -197,7 +197,7 @@ def test_edit_refuses_an_email_used_by_someone_else(client, db, factory, partner
         {"email": "someone@example.com", "name": "Me", "company": ""},
     )
     assert response.status_code == 422
-    assert "already used by another account" in response.get_data(as_text=True)
+    assert "A user with this email already exists." in response.get_data(as_text=True)
     db.session.expire_all()
     assert student.email == "me@example.com"
 

@@ -12,6 +12,7 @@ from app.services.enrolment import enrol as enrol_svc
 from app.services.ledger import wallets
 from app.services.outbox.email import queue_email, resend, resend_failed
 from app.transactions import after_commit, commit
+from app.services.catalog import pricing
 from tests.conftest import login
 
 
@@ -81,11 +82,11 @@ def test_a_wallet_never_exceeds_the_largest_balance(db, factory):
 def test_a_partner_switched_to_default_loses_its_free_own_courses(db, factory):
     partner = factory.partner(kind="whitelabel", domain="own.example.com")
     course = factory.course(value=0, assign_to_all=False, owner_partner_id=partner.id)
-    assert enrol_svc.price_for(course, partner) == 0
+    assert pricing.price_for(course, partner) == 0
     partner.kind = "default"
     partner.domain = None
-    assert enrol_svc.price_for(course, partner) is None
-    assert course.id not in [c.id for c, _ in enrol_svc.catalog_for(partner)]
+    assert pricing.price_for(course, partner) is None
+    assert course.id not in [c.id for c, _ in pricing.catalog_for(partner)]
 
 
 def test_a_deactivated_student_is_not_enrolled_or_charged(db, factory):

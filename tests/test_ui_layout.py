@@ -11,6 +11,7 @@ import pytest
 
 from app.models import Role
 from app.services.enrolment import enrol as svc
+from app.services.tenancy import settings as platform_settings
 from tests.conftest import csrf_token
 
 PHONE_HIDDEN = "d-none d-sm-table-cell"
@@ -55,7 +56,7 @@ def current_links(html):
     ("/partner/enrolments/rows", {"HX-Request": "true"}),
 ])
 def test_the_cancel_dialog_says_the_credits_are_refunded(db, client, factory, partner, partner_admin, path, headers):
-    svc.settings().refund_on_cancel = True
+    platform_settings.settings().refund_on_cancel = True
     enrolment = enrol(factory, partner, value=12)
     dialog = dialog_of(client.get(path, headers=headers).get_data(as_text=True), enrolment)
     assert "The 12 credits will be refunded." in dialog
@@ -68,7 +69,7 @@ def test_the_cancel_dialog_says_the_credits_are_refunded(db, client, factory, pa
 ])
 def test_the_cancel_dialog_says_the_credits_are_not_refunded(db, client, factory, partner, partner_admin, path,
                                                              headers):
-    svc.settings().refund_on_cancel = False
+    platform_settings.settings().refund_on_cancel = False
     enrolment = enrol(factory, partner, value=12)
     dialog = dialog_of(client.get(path, headers=headers).get_data(as_text=True), enrolment)
     assert "The credits will not be refunded." in dialog

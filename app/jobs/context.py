@@ -1,3 +1,5 @@
+"""Jobs run inside the app: reuse the current app (synchronous mode) or build one (rq worker)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

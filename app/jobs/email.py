@@ -1,6 +1,11 @@
+"""The email job: send one outbox row and record the outcome; a failure raises so RQ retries it."""
+
 from __future__ import annotations
 
 from app.jobs.context import app_context
+from app.models import EmailStatus
+from app.services.outbox.email import deliver
+from app.transactions import commit
 
 
 class EmailNotSent(Exception):
@@ -9,11 +14,8 @@ class EmailNotSent(Exception):
 
 def send_email_job(email_id: int) -> str:
     with app_context():
-        from app.transactions import commit
-        from app.services.outbox.email import deliver
-
         status = deliver(email_id)
         commit()
-        if status == "failed":
+        if status == EmailStatus.FAILED:
             raise EmailNotSent(f"email {email_id} failed; will be retried")
         return status

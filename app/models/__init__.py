@@ -1,31 +1,38 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.audit import AuditEvent
-from app.models.billing import Invoice, InvoiceLine
+from app.models.billing import Invoice, InvoiceLine, InvoiceStatus
 from app.models.catalog import Course, CoursePartner, Lesson, Offer, Product, product_courses
-from app.models.email import EmailMessage
-from app.models.enrolments import Enrolment
-from app.models.progress import BulkEnrolment, Certificate, LessonProgress
-from app.models.tenancy import Company, Partner, PlatformSettings, Reseller
+from app.models.email import EmailMessage, EmailStatus
+from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
+from app.models.progress import FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, LessonProgress
+from app.models.tenancy import Company, Partner, PartnerKind, PlatformSettings, Reseller
 from app.models.users import Role, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
+    "FINISHED_BULK",
+    "PARTICIPATING",
     "AuditEvent",
     "BulkEnrolment",
+    "BulkStatus",
     "Certificate",
     "Company",
     "Course",
     "CoursePartner",
     "EmailMessage",
+    "EmailStatus",
     "Enrolment",
+    "EnrolmentStatus",
     "EntryKind",
     "Invoice",
     "InvoiceLine",
+    "InvoiceStatus",
     "Lesson",
     "LessonProgress",
     "Offer",
     "Partner",
+    "PartnerKind",
     "PlatformSettings",
     "Product",
     "Reseller",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -17,6 +18,24 @@ def parse_id(value) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID:
         return int(text)
     return None
+
+
+
+class StrEnum(str, enum.Enum):
+    """A status or kind stored as its text: compares equal to the stored string."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def check(cls, column: str, name: str) -> sa.CheckConstraint:
+        """``CHECK (column IN (...))`` listing every member, so the database knows the same values."""
+        listed = ",".join(f"'{value}'" for value in cls.values())
+        return sa.CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 def utcnow() -> datetime:

@@ -6,15 +6,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import StrEnum, UTCDateTime, utcnow
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
 
 
 class Invoice(db.Model):
     __tablename__ = "invoices"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('open','partially_paid','paid','cancelled')", name="status_known"
-        ),
+        InvoiceStatus.check("status", "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,7 +27,7 @@ class Invoice(db.Model):
     customer_name: Mapped[str] = mapped_column(sa.String(200))
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"))
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
-    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    status: Mapped[str] = mapped_column(sa.String(20), default=InvoiceStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.id")

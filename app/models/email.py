@@ -6,7 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import StrEnum, UTCDateTime, utcnow
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class EmailMessage(db.Model):
@@ -14,7 +20,7 @@ class EmailMessage(db.Model):
 
     __tablename__ = "email_log"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('queued','sent','failed')", name="status_known"),
+        EmailStatus.check("status", "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,7 +29,7 @@ class EmailMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=EmailStatus.QUEUED.value, index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

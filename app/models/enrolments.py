@@ -6,7 +6,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import StrEnum, UTCDateTime, utcnow
+
+
+class EnrolmentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+# The statuses that make a user a participant of a course: at most one such
+# enrolment per user and course (the unique index below), and enrolling again is refused.
+PARTICIPATING = (EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED)
+_PARTICIPATING_SQL = "status IN ('active','completed')"
 
 
 class Enrolment(db.Model):
@@ -14,16 +26,16 @@ class Enrolment(db.Model):
 
     __tablename__ = "enrolments"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('active','cancelled','completed')", name="status_known"),
+        EnrolmentStatus.check("status", "status_known"),
         sa.CheckConstraint("credits_charged >= 0", name="charged_not_negative"),
-        # A user never has two active enrolments in the same course.
+        # A user never has two participating enrolments in the same course.
         sa.Index(
-            "uq_enrolments_active_user_course",
+            "uq_enrolments_participating_user_course",
             "user_id",
             "course_id",
             unique=True,
-            sqlite_where=sa.text("status = 'active'"),
-            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text(_PARTICIPATING_SQL),
+            postgresql_where=sa.text(_PARTICIPATING_SQL),
         ),
     )
 
@@ -32,7 +44,7 @@ class Enrolment(db.Model):
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
     # The partner that paid for it, for a partner enrolment.
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="active")
+    status: Mapped[str] = mapped_column(sa.String(20), default=EnrolmentStatus.ACTIVE.value)
     start_date: Mapped[date] = mapped_column(sa.Date)
     credits_charged: Mapped[int] = mapped_column(sa.Integer, default=0)
     enrolled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

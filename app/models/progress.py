@@ -6,7 +6,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import StrEnum, UTCDateTime, utcnow
+
+
+class BulkStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FINISHED_BULK = (BulkStatus.DONE, BulkStatus.FAILED)
 
 
 class LessonProgress(db.Model):
@@ -45,14 +55,14 @@ class BulkEnrolment(db.Model):
 
     __tablename__ = "bulk_enrolments"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending','running','done','failed')", name="status_known"),
+        BulkStatus.check("status", "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), index=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"))
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(20), default=BulkStatus.PENDING.value)
     student_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     # One {"student_id", "email", "name", "line", "outcome", "credits", "message"} per requested row,
     # in the preview's order. Until the run, the rows to enrol say "will_enrol" and the others

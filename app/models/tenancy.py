@@ -6,7 +6,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import StrEnum, UTCDateTime, utcnow
+
+
+class PartnerKind(StrEnum):
+    DEFAULT = "default"  # the platform's look and domain
+    WHITELABEL = "whitelabel"  # its own domain, name and look; may have its own courses
 
 
 class Partner(db.Model):
@@ -14,7 +19,7 @@ class Partner(db.Model):
 
     __tablename__ = "partners"
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('default','whitelabel')", name="kind_known"),
+        PartnerKind.check("kind", "kind_known"),
         sa.CheckConstraint(
             "low_balance_threshold IS NULL OR low_balance_threshold >= 0",
             name="threshold_not_negative",
@@ -23,7 +28,7 @@ class Partner(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[str] = mapped_column(sa.String(20), default="default")
+    kind: Mapped[str] = mapped_column(sa.String(20), default=PartnerKind.DEFAULT.value)
     domain: Mapped[str | None] = mapped_column(sa.String(253), unique=True)
     brand_color: Mapped[str | None] = mapped_column(sa.String(7))
     logo_url: Mapped[str | None] = mapped_column(sa.String(500))
@@ -35,7 +40,7 @@ class Partner(db.Model):
 
     @property
     def is_whitelabel(self) -> bool:
-        return self.kind == "whitelabel"
+        return self.kind == PartnerKind.WHITELABEL
 
     def __repr__(self) -> str:
         return f"<Partner {self.name}>"

@@ -7,7 +7,7 @@ from app.models import (
     Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, Product, Reseller, Role, User,
 )
 from app.services.ledger import wallets
-from app.services.enrolment.enrol import settings
+from app.services.tenancy.settings import settings
 from app.services.people.users import create_user, find_user_by_email
 
 DEMO_PASSWORD = "demo-pass-2026"

@@ -20,8 +20,7 @@ from app.services.people.tokens import (
     set_password_with_token,
     user_for_set_password_token,
 )
-from app.transactions import commit
-from app.web import refuse, render
+from app.web import apply_refusal, refuse, render
 
 
 class SetPasswordForm(FlaskForm):
@@ -68,17 +67,14 @@ def set_password(token):
             user = set_password_with_token(token, form.password.data)
         except TokenInvalid as error:
             return _token_error(error)
-        except DomainError:
-            form.password.errors.append(_("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
             if current_user.is_authenticated and current_user.id != user.id:
                 logout_user()
             login_user(user)
             audit.record(user, "auth.login", user, partner_id=user.partner_id)
-            commit()
             flash(_("Your password is set. Welcome!"), "success")
             return redirect(url_for(user.home_endpoint))
     context = {"form": form, "user": user, "token": token, "min_length": MIN_PASSWORD_LENGTH}
-    if request.method == "POST":
-        return refuse("auth/set_password.html", **context)
-    return render("auth/set_password.html", **context)
+    return (refuse if request.method == "POST" else render)("auth/set_password.html", **context)

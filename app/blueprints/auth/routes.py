@@ -4,7 +4,6 @@ from flask_login import current_user, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm, LogoutForm
-from app.transactions import commit
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
@@ -45,13 +44,10 @@ def login():
         if user is not None:
             login_user(user)
             audit.record(user, "auth.login", user)
-            commit()
             target = form.next.data
             return redirect(target if is_safe_next(target) else _home_for(user))
         form.password.errors.append(_("Wrong email or password."))
-    if request.method == "POST":
-        return refuse("auth/login.html", form=form)
-    return render("auth/login.html", form=form)
+    return (refuse if request.method == "POST" else render)("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

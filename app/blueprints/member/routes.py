@@ -5,10 +5,9 @@ from flask_login import current_user
 from app.blueprints.member import bp
 from app.blueprints.member.forms import MarkDoneForm
 from app.extensions import db
-from app.models import Enrolment, Lesson
+from app.models import Enrolment, EnrolmentStatus, Lesson
 from app.services.enrolment.enrol import enrolments_of
 from app.services.enrolment.progress import LessonNotAvailable, done_lesson_ids, lessons_done_counts, mark_lesson_done
-from app.transactions import commit, rollback
 from app.web import refuse, render
 from app.blueprints.downloads import certificate_download
 
@@ -26,7 +25,7 @@ def home():
 
 def _own_enrolment(enrolment_id: int) -> Enrolment:
     enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.user_id != current_user.id or enrolment.status == "cancelled":
+    if enrolment is None or enrolment.user_id != current_user.id or enrolment.status == EnrolmentStatus.CANCELLED:
         abort(404)
     return enrolment
 
@@ -49,12 +48,10 @@ def mark_done(enrolment_id, lesson_id):
         abort(400)
     try:
         completed = mark_lesson_done(current_user, enrolment, lesson)
-    except LessonNotAvailable:
-        rollback()
-        flash(_("This lesson is not available to you."), "error")
+    except LessonNotAvailable as error:
+        flash(error.message, "error")
         return refuse("member/course.html", "member/_course_body.html", enrolment=enrolment,
                       done=done_lesson_ids(enrolment), form=form)
-    commit()
     if completed:
         flash(_("Course completed. Your certificate is ready to download."), "success")
     if request.htmx:

@@ -15,41 +15,19 @@ from flask_login import current_user
 from app.blueprints.partner import bp
 from app.blueprints.partner.bulk_forms import BulkConfirmForm, BulkEnrolmentForm, BulkFilterForm
 from app.extensions import db
-from app.jobs.bulk import read_progress
-from app.models import Course
+from app.models import FINISHED_BULK, Course
 from app.services import DomainError
 from app.services.enrolment.bulk import (
-    MAX_BYTES,
-    MAX_ROWS,
-    STALE_AFTER,
-    BulkInputError,
-    Outcome,
-    bulk_of,
-    confirm_bulk_enrolment,
-    is_delayed,
-    pickable_students,
-    preview_bulk_enrolment,
-    recent_bulk_enrolments,
-    result_counts,
+    MAX_ROWS, OUTCOME_LABELS, STALE_AFTER, Outcome, bulk_of, confirm_bulk_enrolment, is_delayed,
+    pickable_students, preview_again, preview_bulk_enrolment, recent_bulk_enrolments, result_counts,
 )
-from app.services.enrolment.enrol import CourseNotShared
+from app.services.enrolment.bulk.progress import read_progress
+from app.services.exports.csv_upload import MAX_BYTES
 from app.services.ledger.wallets import wallet_of
-from app.transactions import commit, rollback
-from app.web import is_htmx, parse_id, refuse, render
+from app.web import apply_refusal, is_htmx, parse_id, refuse, render
 
 log = logging.getLogger(__name__)
 
-OUTCOME_LABELS = {
-    Outcome.WILL_ENROL: _l("Will be enrolled"),
-    Outcome.ENROLLED: _l("Enrolled"),
-    Outcome.ALREADY_ENROLLED: _l("Skipped: already enrolled"),
-    Outcome.INACTIVE: _l("Skipped: inactive student"),
-    Outcome.NOT_YOUR_STUDENT: _l("Not one of your students"),
-    Outcome.UNKNOWN_EMAIL: _l("Unknown email"),
-    Outcome.INVALID_EMAIL: _l("Not an email address"),
-    Outcome.DUPLICATE: _l("Duplicate in the list"),
-    Outcome.NOT_ENROLLED: _l("Not enrolled"),
-}
 OUTCOME_STYLES = {
     Outcome.WILL_ENROL: "success",
     Outcome.ENROLLED: "success",
@@ -93,6 +71,13 @@ def _form_page(partner, form: BulkEnrolmentForm, *, selected=(), select=None, st
     return render("partner/bulk/form.html", fragment, **context)
 
 
+def _refused_form(partner, message: str):
+    """The bulk form again with a refusal of the whole request (a stale or broken confirmation)."""
+    form = BulkEnrolmentForm(formdata=None).for_partner(partner)
+    form.form_errors.append(message)
+    return _form_page(partner, form, status_refused=True)
+
+
 @bp.route("/enrolments/bulk", methods=["GET"])
 def bulk_enrolment():
     partner = current_user.partner
@@ -117,29 +102,15 @@ def bulk_students():
 def bulk_preview():
     partner = current_user.partner
     form = BulkEnrolmentForm().for_partner(partner)
-    submitted = request.form.getlist("student_ids")
-    if not form.validate_on_submit():
-        return _form_page(partner, form, selected=submitted, status_refused=True)
-    course = db.session.get(Course, form.course_id.data)
-    if course is None:
-        form.course_id.errors.append(_l("This course is not available to your organisation."))
-        return _form_page(partner, form, selected=submitted, status_refused=True)
-    if form.has_upload():
-        emails = form.file.data.stream.read(MAX_BYTES + 1)
-    else:
-        emails = form.emails.data or None
-    try:
-        preview = preview_bulk_enrolment(partner, course, students=form.student_ids.data, emails=emails)
-    except CourseNotShared as exc:
-        form.course_id.errors.append(exc.message)
-        return _form_page(partner, form, selected=submitted, status_refused=True)
-    except BulkInputError as exc:
-        (form.file if form.has_upload() else form.emails).errors.append(exc.message)
-        return _form_page(partner, form, selected=submitted, status_refused=True)
-    except DomainError as exc:
-        form.form_errors.append(exc.message)
-        return _form_page(partner, form, selected=submitted, status_refused=True)
-    return _preview_page(partner, preview)
+    if form.validate_on_submit():
+        try:
+            preview = preview_bulk_enrolment(partner, form.course, students=form.student_ids.data,
+                                             emails=form.email_source())
+        except DomainError as error:
+            apply_refusal(form, error, default_field=form.email_field)
+        else:
+            return _preview_page(partner, preview)
+    return _form_page(partner, form, selected=request.form.getlist("student_ids"), status_refused=True)
 
 
 def _preview_page(partner, preview, refusal: str | None = None):
@@ -156,44 +127,29 @@ def bulk_confirm():
     partner = current_user.partner
     confirm = BulkConfirmForm()
     if not confirm.validate_on_submit():
-        form = BulkEnrolmentForm(formdata=None).for_partner(partner)
-        form.form_errors.append(_l("This preview is no longer valid. Choose the students again."))
-        return _form_page(partner, form, status_refused=True)
-    course = db.session.get(Course, confirm.course)
-    if course is None:
-        abort(404)
+        return _refused_form(partner, _l("This preview is no longer valid. Choose the students again."))
+    course = db.session.get(Course, confirm.course) or abort(404)
     try:
         # The rows are classified again here: only what was asked comes from the browser.
         bulk = confirm_bulk_enrolment(current_user, partner, course, confirm.ids,
                                       expected_price=int(confirm.expected_price.data),
                                       picked=confirm.picked, emails=confirm.emails)
-    except DomainError as exc:
-        rollback()
+    except DomainError as refused:
         try:
-            asked = dict(students=confirm.picked, emails=confirm.emails)
-            if not (confirm.picked or confirm.emails):
-                asked = dict(students=confirm.ids)
-            preview = preview_bulk_enrolment(partner, course, **asked)
+            preview = preview_again(partner, course, ids=confirm.ids, picked=confirm.picked, emails=confirm.emails)
         except DomainError:
-            form = BulkEnrolmentForm(formdata=None).for_partner(partner)
-            form.form_errors.append(exc.message)
-            return _form_page(partner, form, status_refused=True)
-        return _preview_page(partner, preview, refusal=exc.message)
-    bulk_id = bulk.id
-    # Small batches are already done; a job (in-process without Redis) starts after the commit.
-    commit()
-    return redirect(url_for("partner.bulk_result", bulk_id=bulk_id))
+            return _refused_form(partner, refused.message)
+        return _preview_page(partner, preview, refusal=refused.message)
+    # Small batches are already done; a larger one's job starts after the commit.
+    return redirect(url_for("partner.bulk_result", bulk_id=bulk.id))
 
 
 @bp.route("/enrolments/bulk/<int:bulk_id>")
 def bulk_result(bulk_id):
     """The outcome of a bulk enrolment; while it runs, a progress bar that polls itself."""
     partner = current_user.partner
-    bulk = bulk_of(partner, bulk_id)
-    if bulk is None:
-        abort(404)
-    finished = bulk.status in ("done", "failed")
-    progress = None if finished else read_progress(bulk.id)
+    bulk = bulk_of(partner, bulk_id) or abort(404)
+    finished = bulk.status in FINISHED_BULK
     delayed = not finished and is_delayed(bulk)
     if delayed:
         # The page says the platform knows: this warning (and `flask resume-bulk-enrolments`) is how.
@@ -203,5 +159,6 @@ def bulk_result(bulk_id):
     if is_htmx():
         fragment = "partner/bulk/_bulk_results.html" if finished else "partner/bulk/_bulk_progress.html"
     return render("partner/bulk/result.html", fragment, partner=partner, bulk=bulk, finished=finished,
-                  progress=progress, delayed=delayed, delayed_minutes=int(STALE_AFTER.total_seconds() // 60),
+                  progress=None if finished else read_progress(bulk.id), delayed=delayed,
+                  delayed_minutes=int(STALE_AFTER.total_seconds() // 60),
                   counts=result_counts(bulk), wallet=wallet_of(partner), **_labels())

@@ -13,9 +13,12 @@ from wtforms import HiddenField, SearchField, SelectField, SelectMultipleField, 
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
-from app.models import Partner
-from app.services.enrolment.bulk import MAX_ROWS, companies_for_filter
-from app.services.enrolment.enrol import catalog_for
+from app.extensions import db
+from app.models import Course, Partner
+from app.services.catalog.pricing import NOT_SHARED, catalog_for
+from app.services.enrolment.bulk import MAX_ROWS
+from app.services.exports.csv_upload import MAX_BYTES
+from app.services.tenancy.companies import companies_of
 from app.web import parse_id
 
 # Ids from a request: ASCII digits that a database integer holds (parse_id says which), never a 500.
@@ -97,6 +100,25 @@ class BulkEnrolmentForm(FlaskForm):
     def has_upload(self) -> bool:
         return bool(self.file.data and getattr(self.file.data, "filename", ""))
 
+    @property
+    def email_field(self) -> str:
+        """The field a refusal of the list of emails belongs to: the file or the pasted text."""
+        return "file" if self.has_upload() else "emails"
+
+    def email_source(self) -> bytes | str | None:
+        """The uploaded file's bytes (bounded), or the pasted text, or None."""
+        if self.has_upload():
+            return self.file.data.stream.read(MAX_BYTES + 1)
+        return self.emails.data or None
+
+    @property
+    def course(self) -> Course:
+        return db.session.get(Course, self.course_id.data)
+
+    def validate_course_id(self, field):
+        if field.data and db.session.get(Course, field.data) is None:
+            raise ValidationError(NOT_SHARED)
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if (self.emails.data or "").strip() and self.has_upload():
@@ -121,7 +143,7 @@ class BulkFilterForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "BulkFilterForm":
         self.company.choices = [("", _l("All companies"))] + [
-            (str(company.id), company.name) for company in companies_for_filter(partner)
+            (str(company.id), company.name) for company in companies_of(partner)
         ]
         return self
 

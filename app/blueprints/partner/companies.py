@@ -12,16 +12,13 @@ from app.blueprints.partner.students import go_to
 from app.models import Company, Partner
 from app.services import DomainError
 from app.services.tenancy.companies import (
-    CompanyNameTaken,
-    InvalidVatNumber,
     create_company,
     find_company,
     page_of_companies,
     student_counts,
     update_company,
 )
-from app.transactions import commit
-from app.web import refuse, render
+from app.web import apply_refusal, refuse, render
 
 
 def get_company_or_404(partner: Partner, company_id: int) -> Company:
@@ -32,18 +29,11 @@ def get_company_or_404(partner: Partner, company_id: int) -> Company:
     return company
 
 
-def _apply_error(form: CompanyForm, error: DomainError) -> None:
-    if isinstance(error, CompanyNameTaken):
-        form.name.errors.append(_("You already have a company with this name."))
-    elif isinstance(error, InvalidVatNumber):
-        form.vat_number.errors.append(
-            _(
-                'Enter an Italian partita IVA (11 digits, optionally after "IT") '
-                "or a Brazilian CNPJ (14 digits)."
-            )
-        )
-    else:
-        form.form_errors.append(_("The company could not be saved. Check the fields and try again."))
+def _company_form(form, company):
+    """The company form as a page, or refused (422) after a POST that did not save."""
+    if request.method == "POST":
+        return refuse("partner/companies/form.html", "partner/companies/_form.html", form=form, company=company)
+    return render("partner/companies/form.html", form=form, company=company)
 
 
 @bp.route("/companies")
@@ -60,18 +50,13 @@ def company_new():
     form = CompanyForm()
     if form.validate_on_submit():
         try:
-            company = create_company(
-                current_user, partner, form.name.data, form.vat_number.data, form.contact.data
-            )
+            company = create_company(current_user, partner, form.name.data, form.vat_number.data, form.contact.data)
         except DomainError as error:
-            _apply_error(form, error)
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Company %(name)s created.", name=company.name), "success")
             return go_to(url_for("partner.companies"))
-    if request.method == "POST":
-        return refuse("partner/companies/form.html", "partner/companies/_form.html", form=form, company=None)
-    return render("partner/companies/form.html", form=form, company=None)
+    return _company_form(form, None)
 
 
 @bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
@@ -81,17 +66,10 @@ def company_edit(company_id):
     form = CompanyForm(obj=company)
     if form.validate_on_submit():
         try:
-            update_company(
-                current_user, partner, company, form.name.data, form.vat_number.data, form.contact.data
-            )
+            update_company(current_user, partner, company, form.name.data, form.vat_number.data, form.contact.data)
         except DomainError as error:
-            _apply_error(form, error)
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Company %(name)s saved.", name=company.name), "success")
             return go_to(url_for("partner.companies"))
-    if request.method == "POST":
-        return refuse(
-            "partner/companies/form.html", "partner/companies/_form.html", form=form, company=company
-        )
-    return render("partner/companies/form.html", form=form, company=company)
+    return _company_form(form, company)

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import Partner, User
-from app.services.enrolment.enrol import catalog_for
+from app.services.catalog.pricing import catalog_for
 from app.services.people.students import active_students_query
 
 

@@ -9,13 +9,12 @@ from app.blueprints.partner.enrolment_forms import CancelForm, EnrolForm
 from app.extensions import db
 from app.models import Course, Enrolment, User
 from app.services import DomainError
-from app.services.enrolment.enrol import (
-    AlreadyEnrolled, CourseNotShared, InactiveStudent, NotYourStudent, cancel_enrolment, catalog_for,
-    enrol_student, notify_insufficient_credits, partner_enrolments_query, settings,
-)
+from app.services.catalog.pricing import catalog_for
+from app.services.enrolment.enrol import cancel_enrolment, enrol_student, partner_enrolments_query
 from app.services.ledger.wallets import InsufficientCredits, wallet_of
-from app.transactions import commit, rollback
-from app.web import paginate, parse_id, refuse, render
+from app.services.tenancy.credit_alerts import told_message
+from app.services.tenancy.settings import settings
+from app.web import apply_refusal, paginate, parse_id, refuse, render
 
 PAGE_SIZE = 25
 
@@ -24,13 +23,15 @@ def _partner():
     return current_user.partner
 
 
-def _refund_on_cancel() -> bool:
-    """The platform setting the cancel dialog states: are the credits given back?"""
-    return settings().refund_on_cancel
-
-
 def _enrolments_page(partner):
-    return paginate(partner_enrolments_query(partner, request.args.get("status")), per_page=PAGE_SIZE)
+    return paginate(partner_enrolments_query(partner, status=request.args.get("status")), per_page=PAGE_SIZE)
+
+
+def _enrolments_context(partner, form, refusal=None) -> dict:
+    """What the enrolments page shows around the form; ``refusal``: an InsufficientCredits to explain."""
+    return dict(partner=partner, form=form, page=_enrolments_page(partner), wallet=wallet_of(partner),
+                cancel_form=CancelForm(), refund_on_cancel=settings().refund_on_cancel, refusal=refusal,
+                told=told_message(refusal.told) if refusal is not None else "")
 
 
 @bp.route("/catalog")
@@ -46,10 +47,7 @@ def enrolments():
     form = EnrolForm().for_partner(partner)
     if parse_id(request.args.get("course_id")) is not None:
         form.course_id.data = parse_id(request.args["course_id"])
-    return render("partner/enrolments.html", "partner/_enrol_form.html",
-                  partner=partner, form=form, page=_enrolments_page(partner),
-                  wallet=wallet_of(partner), cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel(),
-                  refusal=None)
+    return render("partner/enrolments.html", "partner/_enrol_form.html", **_enrolments_context(partner, form))
 
 
 @bp.route("/enrolments/rows")
@@ -57,7 +55,7 @@ def enrolment_rows():
     """The enrolment table alone, refreshed after an enrolment (HX-Trigger)."""
     partner = _partner()
     return render("partner/_enrolment_table.html", page=_enrolments_page(partner),
-                  cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel())
+                  cancel_form=CancelForm(), refund_on_cancel=settings().refund_on_cancel)
 
 
 @bp.route("/enrolments", methods=["POST"])
@@ -66,48 +64,30 @@ def enrol():
     form = EnrolForm().for_partner(partner)
     refusal = None
     if form.validate_on_submit():
-        student = db.session.get(User, form.student_id.data)
-        course = db.session.get(Course, form.course_id.data)
+        student, course = db.session.get(User, form.student_id.data), db.session.get(Course, form.course_id.data)
         if student is None or course is None:
             abort(404)
         try:
             enrolment = enrol_student(current_user, partner, student, course)
-        except InsufficientCredits as exc:
-            rollback()
-            told = notify_insufficient_credits(partner, course, exc)
-            commit()
-            refusal = {"kind": "credits", "needed": exc.needed, "available": exc.available,
-                       "missing": exc.missing, "told": told}
-        except AlreadyEnrolled:
-            rollback()
-            form.student_id.errors.append(
-                _("%(student)s is already enrolled in %(course)s. Nothing was charged.",
-                  student=student.email, course=course.title))
-        except CourseNotShared:
-            rollback()
-            form.course_id.errors.append(_("This course is not available to your organisation."))
-        except NotYourStudent:
-            rollback()
-            form.student_id.errors.append(_("This student does not belong to your organisation."))
-        except InactiveStudent:
-            rollback()
-            form.student_id.errors.append(_("This student is deactivated: reactivate them first."))
+        except InsufficientCredits as error:
+            refusal = error
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
-            flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.",
-                    student=student.email, course=course.title, credits=enrolment.credits_charged),
-                  "success")
-            if request.htmx:
-                fresh = EnrolForm(formdata=None).for_partner(partner)
-                body, status = render("partner/enrolments.html", "partner/_enrol_success.html",
-                                      partner=partner, form=fresh, enrolment=enrolment,
-                                      wallet=wallet_of(partner), refusal=None)
-                return body, status, {"HX-Trigger": "aula:enrolments-changed"}
-            return redirect(url_for("partner.enrolments"))
+            return _enrolled(partner, enrolment)
     return refuse("partner/enrolments.html", "partner/_enrol_form.html",
-                  partner=partner, form=form, page=_enrolments_page(partner),
-                  wallet=wallet_of(partner), cancel_form=CancelForm(), refund_on_cancel=_refund_on_cancel(),
-                  refusal=refusal)
+                  **_enrolments_context(partner, form, refusal))
+
+
+def _enrolled(partner, enrolment):
+    flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.", student=enrolment.user.email,
+            course=enrolment.course.title, credits=enrolment.credits_charged), "success")
+    if not request.htmx:
+        return redirect(url_for("partner.enrolments"))
+    body, status = render("partner/enrolments.html", "partner/_enrol_success.html",
+                          **_enrolments_context(partner, EnrolForm(formdata=None).for_partner(partner)),
+                          enrolment=enrolment)
+    return body, status, {"HX-Trigger": "aula:enrolments-changed"}
 
 
 @bp.route("/enrolments/<int:enrolment_id>/cancel", methods=["POST"])
@@ -116,23 +96,17 @@ def cancel(enrolment_id):
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None or enrolment.partner_id != partner.id:
         abort(404)
-    form = CancelForm()
-    if not form.validate_on_submit():
+    if not CancelForm().validate_on_submit():
         abort(400)
     try:
         refund = cancel_enrolment(current_user, partner, enrolment)
-    except DomainError:
-        rollback()
-        flash(_("This enrolment is no longer active."), "warning")
+    except DomainError as error:
+        flash(error.message, "warning")
     else:
-        commit()
-        if refund is not None:
-            flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=refund.amount), "success")
-        else:
-            flash(_("Enrolment cancelled."), "success")
+        flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=refund.amount) if refund
+              else _("Enrolment cancelled."), "success")
     db.session.refresh(enrolment)
-    if request.htmx:
-        return render("partner/enrolments.html", "partner/_enrolment_cancelled.html",
-                      enrolment=enrolment, wallet=wallet_of(partner), cancel_form=CancelForm(),
-                      refund_on_cancel=_refund_on_cancel())
-    return redirect(url_for("partner.enrolments"))
+    if not request.htmx:
+        return redirect(url_for("partner.enrolments"))
+    return render("partner/enrolments.html", "partner/_enrolment_cancelled.html", enrolment=enrolment,
+                  wallet=wallet_of(partner), cancel_form=CancelForm(), refund_on_cancel=settings().refund_on_cancel)

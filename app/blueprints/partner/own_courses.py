@@ -18,8 +18,7 @@ from app.blueprints.partner.own_course_forms import DeleteLessonForm, LessonForm
 from app.blueprints.partner.students import go_to
 from app.models import Course, Lesson, Partner
 from app.services.catalog import own_courses as svc
-from app.transactions import commit
-from app.web import is_htmx, refuse, render, render_with_status
+from app.web import apply_refusal, is_htmx, refuse, render, render_with_status
 
 
 def _whitelabel_partner() -> Partner:
@@ -54,11 +53,7 @@ def _apply_error(form, error: svc.DomainError) -> None:
         abort(403)
     if isinstance(error, svc.NotYourCourse):
         abort(404)
-    field = getattr(form, getattr(error, "field", ""), None)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    apply_refusal(form, error)
 
 
 def _lessons_context(course: Course, add_form: LessonForm | None = None, lesson_error: str | None = None) -> dict:
@@ -106,7 +101,6 @@ def own_course_new():
         except svc.DomainError as error:
             _apply_error(form, error)
         else:
-            commit()
             flash(_("Course %(title)s created. Now add its lessons.", title=course.title), "success")
             return go_to(url_for("partner.own_course", course_id=course.id))
     if request.method == "POST":
@@ -132,7 +126,6 @@ def own_course_edit(course_id):
         except svc.DomainError as error:
             _apply_error(form, error)
         else:
-            commit()
             flash(_("Course %(title)s saved.", title=course.title), "success")
             return go_to(url_for("partner.own_course", course_id=course.id))
     if request.method == "POST":
@@ -156,7 +149,6 @@ def own_lesson_add(course_id):
         except svc.DomainError as error:
             _apply_error(form, error)
         else:
-            commit()
             flash(_("Lesson %(title)s added.", title=lesson.title), "success")
             return _back_to_lessons(course, anchor=f"lesson-{lesson.id}")
     return _lessons(course, status=422, add_form=form)
@@ -175,7 +167,6 @@ def own_lesson_edit(course_id, lesson_id):
         except svc.DomainError as error:
             _apply_error(form, error)
         else:
-            commit()
             flash(_("Lesson %(title)s saved.", title=lesson.title), "success")
             if is_htmx():
                 # The inline form sat in its row; the whole list comes back.
@@ -197,12 +188,10 @@ def own_lesson_move(course_id, lesson_id):
     if not form.validate_on_submit():
         return _lessons(course, status=422, lesson_error=_("Move a lesson up or down."))
     try:
-        moved = svc.move_lesson(current_user, partner, lesson, form.direction.data)
+        svc.move_lesson(current_user, partner, lesson, form.direction.data)
     except svc.DomainError as error:
         _apply_error(form, error)
         return _lessons(course, status=422, lesson_error=error.message)
-    if moved:
-        commit()
     return _back_to_lessons(course, anchor=f"lesson-{lesson.id}")
 
 
@@ -225,6 +214,5 @@ def own_lesson_delete(course_id, lesson_id):
     except svc.DomainError as error:
         _apply_error(form, error)
         return _lessons(course, status=422, lesson_error=error.message)
-    commit()
     flash(_("Lesson %(title)s deleted.", title=title), "success")
     return _back_to_lessons(course)

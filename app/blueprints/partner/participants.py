@@ -7,8 +7,9 @@ from app.blueprints.downloads import certificate_download
 from app.blueprints.partner import bp
 from app.extensions import db
 from app.models import Course, Enrolment
-from app.services.enrolment.enrol import catalog_for
-from app.services.enrolment.progress import lessons_done_counts, participants_query
+from app.services.catalog.pricing import catalog_for
+from app.services.enrolment.enrol import partner_enrolments_query
+from app.services.enrolment.progress import lessons_done_counts
 from app.services.people.students import find_student
 from app.web import paginate, parse_id, render
 
@@ -24,13 +25,9 @@ def participants():
     partner = current_user.partner
     course_id, student_id = _int_arg("course_id"), _int_arg("student_id")
     course = db.session.get(Course, course_id) if course_id is not None else None
-    student = None
-    if student_id is not None:
-        student = find_student(partner, student_id)
-        if student is None:
-            abort(404)
+    student = (find_student(partner, student_id) or abort(404)) if student_id is not None else None
     status = request.args.get("status")
-    page = paginate(participants_query(partner, course_id=course_id, student=student, status=status),
+    page = paginate(partner_enrolments_query(partner, course_id=course_id, student=student, status=status),
                     per_page=PAGE_SIZE)
     done = lessons_done_counts([e.id for e in page.items])
     return render("partner/participants.html", "partner/_participant_rows.html",

@@ -31,7 +31,6 @@ from app.services.people.student_import import (
 )
 from app.services.people.students import (
     NO_COMPANY,
-    ForeignCompany,
     create_student,
     find_student,
     page_of_students,
@@ -39,9 +38,7 @@ from app.services.people.students import (
     set_student_active,
     update_student,
 )
-from app.services.people.users import EmailTaken
-from app.transactions import commit
-from app.web import is_htmx, is_safe_next, refuse, render
+from app.web import apply_refusal, is_htmx, is_safe_next, refuse, render
 
 OUTCOME_LABELS = {
     Outcome.CREATE: _l("Will be created"),
@@ -83,10 +80,6 @@ def go_to(url: str):
     return redirect(url)
 
 
-def _email_taken_error(form: StudentForm) -> None:
-    form.email.errors.append(_("This email is already used by another account."))
-
-
 # --- list and live search ---------------------------------------------------------
 
 
@@ -118,6 +111,13 @@ def students():
 # --- create and edit -------------------------------------------------------------------
 
 
+def _student_form(form, student, saved: bool):
+    """The student form as a page, or refused (422) after a POST that did not save."""
+    if request.method == "POST" and not saved:
+        return refuse("partner/students/form.html", "partner/students/_form.html", form=form, student=student)
+    return render("partner/students/form.html", form=form, student=student)
+
+
 @bp.route("/students/new", methods=["GET", "POST"])
 def student_new():
     partner = current_user.partner
@@ -125,28 +125,15 @@ def student_new():
     form = StudentForm().with_companies(companies)
     if form.validate_on_submit():
         try:
-            student = create_student(
-                current_user, partner, form.email.data, form.name.data, form.chosen_company(companies)
-            )
-        except EmailTaken:
-            _email_taken_error(form)
-        except ForeignCompany:
-            form.company.errors.append(_("Choose one of your companies."))
+            student = create_student(current_user, partner, form.email.data, form.name.data,
+                                     form.chosen_company(companies))
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
-            flash(
-                _(
-                    "Student %(email)s created. "
-                    "A welcome email with a link to set the password is on its way.",
-                    email=student.email,
-                ),
-                "success",
-            )
+            flash(_("Student %(email)s created. A welcome email with a link to set the password is on its way.",
+                    email=student.email), "success")
             return go_to(url_for("partner.students"))
-    context = {"form": form, "student": None}
-    if request.method == "POST":
-        return refuse("partner/students/form.html", "partner/students/_form.html", **context)
-    return render("partner/students/form.html", **context)
+    return _student_form(form, None, saved=False)
 
 
 @bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
@@ -159,26 +146,14 @@ def student_edit(student_id):
         form.company.data = str(student.company_id or "")
     if form.validate_on_submit():
         try:
-            update_student(
-                current_user,
-                partner,
-                student,
-                form.email.data,
-                form.name.data,
-                form.chosen_company(companies),
-            )
-        except EmailTaken:
-            _email_taken_error(form)
-        except ForeignCompany:
-            form.company.errors.append(_("Choose one of your companies."))
+            update_student(current_user, partner, student, form.email.data, form.name.data,
+                           form.chosen_company(companies))
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Student %(email)s saved.", email=student.email), "success")
             return go_to(url_for("partner.students"))
-    context = {"form": form, "student": student}
-    if request.method == "POST":
-        return refuse("partner/students/form.html", "partner/students/_form.html", **context)
-    return render("partner/students/form.html", **context)
+    return _student_form(form, student, saved=False)
 
 
 # --- deactivate / reactivate ----------------------------------------------------------
@@ -198,11 +173,8 @@ def _change_active(student_id: int, active: bool):
     if not form.validate_on_submit():
         abort(400)
     set_student_active(current_user, partner, student, active)
-    commit()
-    if active:
-        flash(_("%(email)s can sign in again.", email=student.email), "success")
-    else:
-        flash(_("%(email)s is deactivated and can no longer sign in.", email=student.email), "success")
+    flash(_("%(email)s can sign in again.", email=student.email) if active
+          else _("%(email)s is deactivated and can no longer sign in.", email=student.email), "success")
     if is_htmx():
         body, status = render("partner/students/_row.html", student=student, back=back)
         return body, status, {"HX-Trigger": "aula:close-dialog"}
@@ -228,10 +200,9 @@ def student_send_link(student_id):
         abort(400)
     try:
         send_set_password_link(current_user, partner, student)
-    except DomainError:
-        flash(_("A deactivated student cannot receive a link. Reactivate them first."), "warning")
+    except DomainError as error:
+        flash(error.message, "warning")
     else:
-        commit()
         flash(_("A new link to set the password was sent to %(email)s.", email=student.email), "success")
     return redirect(url_for("partner.student_edit", student_id=student.id))
 
@@ -285,7 +256,6 @@ def students_import_confirm():
         plan = import_students(current_user, partner, text, filename)
     except ImportFileError as exc:
         return _import_page(StudentImportForm(formdata=None), file_error=exc.message, status_ok=False)
-    commit()
     return render(
         "partner/students/import_result.html", plan=plan, labels=OUTCOME_LABELS, styles=OUTCOME_STYLES
     )

@@ -11,8 +11,8 @@ from app.blueprints.platform.forms import course_pricing_form
 from app.extensions import db
 from app.models import Course
 from app.services.catalog import pricing as catalog
-from app.transactions import commit
-from app.web import paginate, refuse, render
+from app.services import DomainError
+from app.web import apply_refusal, paginate, refuse, render
 
 PAGE_SIZE = 50
 
@@ -37,24 +37,22 @@ def course_pricing(course_id):
     prices = catalog.partner_prices(course)
     if course.owner_partner_id is not None:
         # A whitelabel partner's own course: shown read-only, not priced here.
-        context = dict(course=course, prices=prices, form=None,
-                       owner=catalog.owner_names([course]).get(course.owner_partner_id))
-        if request.method == "POST":
-            return refuse("platform/courses/pricing.html", **context)
-        return render("platform/courses/pricing.html", **context)
-
-    partners = [price.partner for price in prices]
-    form = course_pricing_form(partners, data=_form_data(course, prices))
+        return _pricing_page(course, prices, None, owner=catalog.owner_names([course]).get(course.owner_partner_id))
+    form = course_pricing_form([price.partner for price in prices], data=_form_data(course, prices))
     if form.validate_on_submit():
         try:
             catalog.set_course_pricing(current_user, course, form.value_per_enrolment.data,
                                        form.assign_to_all.data, form.chosen())
-        except catalog.PricingRefused as error:
-            form.form_errors.append(error.message)
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Pricing of %(title)s saved.", title=course.title), "success")
             return redirect(url_for("platform.course_pricing", course_id=course.id))
-    if form.is_submitted():
-        return refuse("platform/courses/pricing.html", course=course, prices=prices, form=form)
-    return render("platform/courses/pricing.html", course=course, prices=prices, form=form)
+    return _pricing_page(course, prices, form)
+
+
+def _pricing_page(course, prices, form, **context):
+    """The pricing page, or refused (422) after a POST that did not save."""
+    if request.method == "POST":
+        return refuse("platform/courses/pricing.html", course=course, prices=prices, form=form, **context)
+    return render("platform/courses/pricing.html", course=course, prices=prices, form=form, **context)

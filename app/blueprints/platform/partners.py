@@ -15,10 +15,8 @@ from app.extensions import db
 from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
-from app.services.people.users import EmailTaken
-from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount
-from app.transactions import commit
-from app.web import is_htmx, refuse, render
+from app.services.people import users
+from app.web import apply_refusal, is_htmx, refuse, render
 
 OPERATIONS = ("recharge", "deduct")
 
@@ -50,12 +48,11 @@ def partners_list():
     return render("platform/partners/list.html", rows=rows, totals=partners.balance_totals())
 
 
-def _field_error(form, error: partners.PartnerInvalid) -> None:
-    field = getattr(form, error.field, None)
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
+def _partner_form(form, partner):
+    """The partner form as a page, or refused (422) after a POST that did not save."""
+    if form.is_submitted():
+        return refuse("platform/partners/form.html", form=form, partner=partner)
+    return render("platform/partners/form.html", form=form, partner=partner)
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
@@ -64,15 +61,12 @@ def new_partner():
     if form.validate_on_submit():
         try:
             partner = partners.create_partner(current_user, **form.partner_values())
-        except partners.PartnerInvalid as error:
-            _field_error(form, error)
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Partner %(name)s created.", name=partner.name), "success")
             return redirect(url_for("platform.partner_detail", partner_id=partner.id))
-    if form.is_submitted():
-        return refuse("platform/partners/form.html", form=form, partner=None)
-    return render("platform/partners/form.html", form=form, partner=None)
+    return _partner_form(form, None)
 
 
 @bp.route("/partners/<int:partner_id>")
@@ -82,7 +76,7 @@ def partner_detail(partner_id):
 
 
 def _detail_page(partner: Partner, admin_form: PartnerAdminForm, refused: bool = False):
-    context = dict(partner=partner, balance=partners.balance_of(partner), admins=partners.admins_of(partner),
+    context = dict(partner=partner, balance=partners.balance_of(partner), admins=users.partner_admins(partner),
                    admin_form=admin_form)
     if refused:
         return refuse("platform/partners/detail.html", **context)
@@ -96,15 +90,12 @@ def edit_partner(partner_id):
     if form.validate_on_submit():
         try:
             partners.update_partner(current_user, partner, **form.partner_values())
-        except partners.PartnerInvalid as error:
-            _field_error(form, error)
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("Partner %(name)s saved.", name=partner.name), "success")
             return redirect(url_for("platform.partner_detail", partner_id=partner.id))
-    if form.is_submitted():
-        return refuse("platform/partners/form.html", form=form, partner=partner)
-    return render("platform/partners/form.html", form=form, partner=partner)
+    return _partner_form(form, partner)
 
 
 @bp.route("/partners/<int:partner_id>/admins", methods=["POST"])
@@ -113,15 +104,11 @@ def new_partner_admin(partner_id):
     form = PartnerAdminForm()
     if form.validate_on_submit():
         try:
-            user = partners.create_partner_admin(
-                current_user, partner, email=form.email.data, name=form.name.data, password=form.password.data
-            )
-        except EmailTaken:
-            form.email.errors = list(form.email.errors) + [_("A user with this email already exists.")]
+            user = partners.create_partner_admin(current_user, partner, email=form.email.data,
+                                                 name=form.name.data, password=form.password.data)
         except DomainError as error:
-            form.form_errors.append(error.message)
+            apply_refusal(form, error)
         else:
-            commit()
             flash(_("%(email)s can now administer %(name)s.", email=user.email, name=partner.name), "success")
             return redirect(url_for("platform.partner_detail", partner_id=partner.id))
     return _detail_page(partner, form, refused=True)
@@ -145,18 +132,10 @@ def partner_credits(partner_id, operation):
         try:
             entry = change(current_user, partner, form.amount.data, reason=form.reason.data.strip(),
                            idempotency_key=form.idempotency_key.data)
-        except InsufficientCredits as error:
-            form.amount.errors = list(form.amount.errors) + [
-                _("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
-                  available=error.available, partner=partner.name, amount=form.amount.data)
-            ]
-            context["balance"] = error.available
-        except IdempotencyKeyReused:
-            form.idempotency_key.errors = [_("This request key belongs to another wallet.")]
-        except InvalidAmount as error:
-            form.form_errors.append(error.message)
+        except DomainError as error:
+            apply_refusal(form, error)
+            context["balance"] = getattr(error, "available", context["balance"])
         else:
-            commit()
             _flash_outcome(entry, operation, partner)
             return _after_change(partner)
     form.renew_key_if_invalid()

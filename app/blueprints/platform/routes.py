@@ -1,13 +1,17 @@
+"""The platform admin's home, email log (re-send) and audit trail."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.platform import bp
 from app.blueprints.platform.forms import EmptyForm
-from app.transactions import commit
 from app.extensions import db
-from app.models import AuditEvent, EmailMessage, Partner, Reseller, User
-from app.services.outbox.email import resend
+from app.models import EmailMessage
+from app.services.audit import events_query
+from app.services.outbox.email import email_log_query, resend
+from app.services.tenancy.overview import platform_counts
+from app.transactions import commit
 from app.web import paginate, render
 
 PAGE_SIZE = 50
@@ -15,24 +19,13 @@ PAGE_SIZE = 50
 
 @bp.route("/")
 def home():
-    counts = {
-        "partners": db.session.scalar(db.select(db.func.count(Partner.id))),
-        "resellers": db.session.scalar(db.select(db.func.count(Reseller.id))),
-        "users": db.session.scalar(db.select(db.func.count(User.id))),
-        "failed_emails": db.session.scalar(
-            db.select(db.func.count(EmailMessage.id)).where(EmailMessage.status == "failed")
-        ),
-    }
-    return render("platform/home.html", counts=counts)
+    return render("platform/home.html", counts=platform_counts())
 
 
 @bp.route("/emails")
 def email_log():
     status = request.args.get("status") or None
-    query = db.select(EmailMessage).order_by(EmailMessage.id.desc())
-    if status in {"queued", "sent", "failed"}:
-        query = query.where(EmailMessage.status == status)
-    page = paginate(query, per_page=PAGE_SIZE)
+    page = paginate(email_log_query(status), per_page=PAGE_SIZE)
     return render("platform/email_log.html", "platform/_email_rows.html",
                   page=page, status=status, form=EmptyForm())
 
@@ -44,6 +37,8 @@ def resend_email(email_id):
     if not form.validate_on_submit():
         abort(400)
     if resend(current_user, email):
+        # Committed here, not at the edge: without a Redis queue the email is sent right
+        # after the commit, and the row shown is what that send did.
         commit()
         db.session.refresh(email)
         flash(_("Email to %(to)s queued again.", to=email.recipient), "success")
@@ -56,9 +51,6 @@ def resend_email(email_id):
 
 @bp.route("/audit")
 def audit_log():
-    query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
     action = request.args.get("action") or None
-    if action:
-        query = query.where(AuditEvent.action == action)
-    page = paginate(query, per_page=PAGE_SIZE)
+    page = paginate(events_query(action), per_page=PAGE_SIZE)
     return render("platform/audit_log.html", page=page, action=action)

@@ -8,22 +8,16 @@ from flask_login import current_user
 
 from app.blueprints.platform import bp
 from app.blueprints.platform.forms import PlatformSettingsForm
-from app.services.tenancy import partners
-from app.services.enrolment.enrol import settings as platform_settings
-from app.transactions import commit
+from app.services.tenancy import settings as platform_settings
 from app.web import refuse, render
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    form = PlatformSettingsForm(obj=platform_settings())
+    form = PlatformSettingsForm(obj=platform_settings.settings())
     if form.validate_on_submit():
-        partners.update_platform_settings(
-            current_user,
-            low_balance_threshold=form.low_balance_threshold.data,
-            refund_on_cancel=form.refund_on_cancel.data,
-        )
-        commit()
+        platform_settings.update_platform_settings(current_user, low_balance_threshold=form.low_balance_threshold.data,
+                                                   refund_on_cancel=form.refund_on_cancel.data)
         flash(_("Settings saved."), "success")
         return redirect(url_for("platform.settings"))
     if form.is_submitted():

@@ -1,7 +1,7 @@
 """A whitelabel partner's own courses: create and edit them and their ordered lessons.
 
 An own course (``Course.owner_partner_id``) is visible only to its partner
-and free for it (app.services.enrolment.enrol.price_for). Only a whitelabel
+and free for it (app.services.catalog.pricing.price_for). Only a whitelabel
 partner may have them. Every function is scoped to one partner: another
 partner's course is never found or changed through it. Functions add and
 flush; the caller commits once.
@@ -39,8 +39,7 @@ class OwnCourseInvalid(DomainError):
     """The data breaks a rule; ``field`` names the form field at fault."""
 
     def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
+        super().__init__(message, field=field)
 
 
 class LessonHasProgress(DomainError):

@@ -1,4 +1,4 @@
-"""The platform's catalog as the platform admin prices it for partners.
+"""Prices of the catalog for partners: what a partner pays per enrolment, and the admin's pricing.
 
 Functions add and flush; the caller commits once.
 """
@@ -13,11 +13,57 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Course, CoursePartner, Partner, User
 from app.services import DomainError, audit
-from app.services.enrolment.enrol import price_for
 
 
 class PricingRefused(DomainError):
     pass
+
+
+NOT_SHARED = _l("This course is not available to your organisation.")
+
+
+class CourseNotShared(DomainError):
+    field = "course_id"
+
+
+def price_for(course: Course, partner: Partner) -> int | None:
+    """Credits ``partner`` pays to enrol one student in ``course``; None if not shared."""
+    if course.owner_partner_id is not None:
+        # A whitelabel partner's own course: free for its owner while it is
+        # whitelabel (a partner switched to default loses its own courses),
+        # hidden from everyone else.
+        return 0 if course.owner_partner_id == partner.id and partner.is_whitelabel else None
+    if course.assign_to_all_partners:
+        return course.value_per_enrolment
+    link = db.session.get(CoursePartner, (course.id, partner.id))
+    if link is None:
+        return None
+    return course.value_per_enrolment if link.custom_value is None else link.custom_value
+
+
+def catalog_for(partner: Partner) -> list[tuple[Course, int]]:
+    """Courses shared with the partner, each with the price it pays."""
+    shared = sa.or_(
+        Course.assign_to_all_partners.is_(True),
+        Course.id.in_(sa.select(CoursePartner.course_id).where(CoursePartner.partner_id == partner.id)),
+    )
+    courses = db.session.execute(
+        db.select(Course)
+        .where(sa.or_(
+            sa.and_(Course.owner_partner_id.is_(None), shared),
+            sa.and_(Course.owner_partner_id == partner.id, sa.true() if partner.is_whitelabel else sa.false()),
+        ))
+        .order_by(Course.title)
+    ).scalars().all()
+    return [(course, price_for(course, partner)) for course in courses]
+
+
+def require_price(course: Course, partner: Partner) -> int:
+    """What ``partner`` pays for ``course``, or ``CourseNotShared`` (the one wording of that refusal)."""
+    price = price_for(course, partner)
+    if price is None:
+        raise CourseNotShared(NOT_SHARED)
+    return price
 
 
 def courses_query():

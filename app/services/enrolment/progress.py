@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Certificate, Enrolment, Lesson, LessonProgress, User
+from app.models import Certificate, Enrolment, EnrolmentStatus, Lesson, LessonProgress, User
 from app.models.base import utcnow
 from app.services import DomainError, audit
 
@@ -18,19 +18,6 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or
 
 class LessonNotAvailable(DomainError):
     pass
-
-
-def participants_query(partner, *, course_id: int | None = None, student: User | None = None,
-                       status: str | None = None):
-    """The partner's enrolments, newest first, by course, student and status."""
-    query = sa.select(Enrolment).where(Enrolment.partner_id == partner.id)
-    if course_id is not None:
-        query = query.where(Enrolment.course_id == course_id)
-    if student is not None:
-        query = query.where(Enrolment.user_id == student.id)
-    if status in {"active", "completed", "cancelled"}:
-        query = query.where(Enrolment.status == status)
-    return query.order_by(Enrolment.id.desc())
 
 
 def lessons_done_counts(enrolment_ids: list[int]) -> dict[int, int]:
@@ -55,7 +42,7 @@ def mark_lesson_done(user: User, enrolment: Enrolment, lesson: Lesson) -> bool:
 
     Returns whether this call completed the course. Marking a lesson twice changes nothing.
     """
-    if enrolment.user_id != user.id or enrolment.status == "cancelled":
+    if enrolment.user_id != user.id or enrolment.status == EnrolmentStatus.CANCELLED:
         raise LessonNotAvailable(_l("This course is not available to you."))
     if lesson.course_id != enrolment.course_id:
         raise LessonNotAvailable(_l("This lesson is not part of the course."))
@@ -64,14 +51,14 @@ def mark_lesson_done(user: User, enrolment: Enrolment, lesson: Lesson) -> bool:
     db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id))
     db.session.flush()
     total = len(enrolment.course.lessons)
-    if enrolment.status == "active" and len(done_lesson_ids(enrolment)) >= total:
+    if enrolment.status == EnrolmentStatus.ACTIVE and len(done_lesson_ids(enrolment)) >= total:
         complete_enrolment(user, enrolment)
         return True
     return False
 
 
 def complete_enrolment(actor: User | None, enrolment: Enrolment) -> Certificate:
-    enrolment.status = "completed"
+    enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.completed_at = utcnow()
     certificate = issue_certificate(enrolment)
     audit.record(actor, "enrolment.completed", enrolment, partner_id=enrolment.partner_id,

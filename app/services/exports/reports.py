@@ -29,7 +29,7 @@ from app.models import (
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.ledger import statements
-from app.services.enrolment.enrol import catalog_for
+from app.services.catalog.pricing import catalog_for
 from app.services.ledger.statements import HistoryFilters
 
 BATCH = 1000

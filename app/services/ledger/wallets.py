@@ -33,14 +33,20 @@ MAX_BALANCE = 2_000_000_000
 
 
 class InvalidAmount(DomainError):
-    pass
+    field = "amount"
 
 
 class InsufficientCredits(DomainError):
+    """The balance does not pay for it: the one wording of that refusal, with the figures."""
+
+    # Set by a use case that tells someone about the refusal: whether this refusal did.
+    told: bool | None = None
+
     def __init__(self, needed: int, available: int):
-        super().__init__(
-            f"Not enough credits: {needed} needed, {available} available, {needed - available} missing."
-        )
+        super().__init__(_l(
+            "Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing.",
+            needed=needed, available=available, missing=needed - available,
+        ))
         self.needed = needed
         self.available = available
 
@@ -50,7 +56,7 @@ class InsufficientCredits(DomainError):
 
 
 class IdempotencyKeyReused(DomainError):
-    pass
+    field = "idempotency_key"
 
 
 # --- wallets -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from flask_mail import Connection, Message
 from jinja2 import TemplateNotFound
 
 from app.extensions import db, mail
-from app.models import EmailMessage
+from app.models import EmailMessage, EmailStatus
 from app.models.base import utcnow
 from app.queue import enqueue_after_commit
 from app.services import audit
@@ -40,7 +40,7 @@ def queue_email(template: str, recipient: str, subject: str, **context) -> Email
         subject=subject,
         body_text=body_text,
         body_html=body_html,
-        status="queued",
+        status=EmailStatus.QUEUED,
     )
     db.session.add(message)
     db.session.flush()
@@ -60,18 +60,18 @@ def deliver(email_id: int) -> str:
     # The row lock makes a re-send and an RQ retry of the same email queue up,
     # and the second one then sees 'sent' and does nothing.
     message = db.session.get(EmailMessage, email_id, with_for_update=True, populate_existing=True)
-    if message is None or message.status == "sent":
-        return "sent" if message else "missing"
+    if message is None or message.status == EmailStatus.SENT:
+        return EmailStatus.SENT if message else "missing"
     message.attempts += 1
     message.last_attempt_at = utcnow()
     try:
         _transport(message)
     except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
-        message.status = "failed"
+        message.status = EmailStatus.FAILED
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("email %s to %s failed: %s", message.id, message.recipient, exc)
     else:
-        message.status = "sent"
+        message.status = EmailStatus.SENT
         message.sent_at = utcnow()
         message.last_error = None
     return message.status
@@ -96,11 +96,23 @@ def _transport(message: EmailMessage) -> None:
         ).send(connection)
 
 
+def email_log_query(status: str | None = None):
+    """The outbox, newest first, optionally of one status."""
+    query = sa.select(EmailMessage).order_by(EmailMessage.id.desc())
+    if status in EmailStatus.values():
+        query = query.where(EmailMessage.status == status)
+    return query
+
+
+def failed_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(EmailMessage.id)).where(EmailMessage.status == EmailStatus.FAILED))
+
+
 def resend(actor, email: EmailMessage) -> bool:
     """Queue an unsent email again (the platform admin's 're-send'); False if it was sent."""
-    if email.status == "sent":
+    if email.status == EmailStatus.SENT:
         return False
-    email.status = "queued"
+    email.status = EmailStatus.QUEUED
     db.session.flush()
     audit.record(actor, "email.resent", email, recipient=email.recipient)
     _send_after_commit(email.id)
@@ -116,8 +128,8 @@ def resend_failed(actor) -> int:
     stale = utcnow() - STALE_AFTER
     pending = db.session.execute(
         db.select(EmailMessage).where(
-            sa.or_(EmailMessage.status == "failed",
-                   sa.and_(EmailMessage.status == "queued", EmailMessage.created_at < stale))
+            sa.or_(EmailMessage.status == EmailStatus.FAILED,
+                   sa.and_(EmailMessage.status == EmailStatus.QUEUED, EmailMessage.created_at < stale))
         )
     ).scalars().all()
     for message in pending:

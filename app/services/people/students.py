@@ -28,21 +28,26 @@ NO_COMPANY = "none"
 
 
 class NotYourStudent(DomainError):
-    pass
+    """Another partner's student (or no student): the one wording of that refusal."""
+
+    field = "student_id"
+
+    def __init__(self, message=None, field: str | None = None):
+        super().__init__(message or _l("This student does not belong to your organisation."), field)
 
 
 class ForeignCompany(DomainError):
-    pass
+    field = "company"
 
 
 def _check_company(partner: Partner, company: Company | None) -> None:
     if company is not None and company.partner_id != partner.id:
-        raise ForeignCompany(_l("This company belongs to another partner."))
+        raise ForeignCompany(_l("Choose one of your companies."))
 
 
-def _check_student(partner: Partner, student: User) -> None:
+def check_student(partner: Partner, student: User) -> None:
     if student.partner_id != partner.id or student.role != Role.STUDENT.value:
-        raise NotYourStudent(_l("This student belongs to another partner."))
+        raise NotYourStudent()
 
 
 def _clean_name(name: str | None) -> str:
@@ -69,7 +74,7 @@ def create_student(
     if not email:
         raise DomainError(_l("A student needs an email."))
     if find_user_by_email(email) is not None:
-        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
+        raise EmailTaken()
     student = User(
         email=email,
         name=_clean_name(name),
@@ -82,7 +87,7 @@ def create_student(
             db.session.add(student)
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email)) from exc
+        raise EmailTaken() from exc
     audit.record(
         actor,
         "student.created",
@@ -110,7 +115,7 @@ def update_student(
     before the student has chosen a password, the old set-password link
     stops working and a new welcome email goes to the new address.
     """
-    _check_student(partner, student)
+    check_student(partner, student)
     _check_company(partner, company)
     email = normalise_email(email)
     if not email:
@@ -118,7 +123,7 @@ def update_student(
     if email != student.email:
         other = find_user_by_email(email)
         if other is not None and other.id != student.id:
-            raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
+            raise EmailTaken()
     new = {"email": email, "name": _clean_name(name), "company_id": company.id if company else None}
     changes = {
         field: [getattr(student, field), value]
@@ -131,7 +136,7 @@ def update_student(
                 setattr(student, field, value)
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email)) from exc
+        raise EmailTaken() from exc
     if changes:
         audit.record(actor, "student.updated", student, partner_id=partner.id, changes=changes)
     if "email" in changes and student.password_hash is None and student.is_active:
@@ -141,7 +146,7 @@ def update_student(
 
 def set_student_active(actor: User | None, partner: Partner, student: User, active: bool) -> User:
     """Deactivate (cannot sign in; nothing is deleted) or reactivate a student."""
-    _check_student(partner, student)
+    check_student(partner, student)
     if student.is_active_account == active:
         return student
     student.is_active_account = active
@@ -158,9 +163,9 @@ def set_student_active(actor: User | None, partner: Partner, student: User, acti
 
 def send_set_password_link(actor: User | None, partner: Partner, student: User) -> None:
     """Send the welcome email again (e.g. the first link expired)."""
-    _check_student(partner, student)
+    check_student(partner, student)
     if not student.is_active:
-        raise DomainError(_l("This student is deactivated."))
+        raise DomainError(_l("A deactivated student cannot receive a link. Reactivate them first."))
     queue_welcome_email(student, partner)
     audit.record(actor, "student.welcome_resent", student, partner_id=partner.id, email=student.email)
 

@@ -90,7 +90,7 @@ def set_password_with_token(token: str, password: str, max_age: timedelta | int 
     submissions of the same link racing each other cannot both succeed.
     """
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(_l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        raise DomainError(_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH), field="password")
     user = user_for_set_password_token(token, max_age)
     old_hash = user.password_hash
     probe = User()

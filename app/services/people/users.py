@@ -1,5 +1,8 @@
+"""User accounts: creating them, finding them by email, checking a password."""
+
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
@@ -8,17 +11,51 @@ from app.services import audit
 
 
 class EmailTaken(DomainError):
-    pass
+    """Another account has this email: the one wording of that refusal, on the email field."""
+
+    field = "email"
+
+    def __init__(self, message=None, field: str | None = None):
+        super().__init__(message or _l("A user with this email already exists."), field)
+
+
+MAX_EMAIL = 254
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def is_valid_email(email: str) -> bool:
+    """Whether ``email`` (normalised) is an address we accept: one check for every form and upload."""
+    if not email or len(email) > MAX_EMAIL:
+        return False
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.execute(
         db.select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
+
+
+def platform_admins() -> list[User]:
+    """The platform's active administrators (who hear about partners' credits)."""
+    return db.session.execute(
+        db.select(User).where(User.role == Role.PLATFORM_ADMIN.value, User.is_active_account.is_(True))
+    ).scalars().all()
+
+
+def partner_admins(partner: Partner, *, active_only: bool = False) -> list[User]:
+    """The users who administer ``partner``, by email."""
+    query = db.select(User).where(User.partner_id == partner.id, User.role == Role.PARTNER_ADMIN.value)
+    if active_only:
+        query = query.where(User.is_active_account.is_(True))
+    return db.session.execute(query.order_by(User.email)).scalars().all()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -45,7 +82,7 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
+        raise EmailTaken()
     if role in (Role.PARTNER_ADMIN,) and partner is None:
         raise DomainError(_l("A partner admin needs a partner."))
     if role in (Role.RESELLER, Role.CUSTOMER) and reseller is None:

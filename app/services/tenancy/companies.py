@@ -22,10 +22,12 @@ MAX_PAGE = 100_000
 
 
 class CompanyNameTaken(DomainError):
+    field = "name"
     pass
 
 
 class InvalidVatNumber(DomainError):
+    field = "vat_number"
     pass
 
 
@@ -49,10 +51,10 @@ def normalise_vat_number(raw: str | None) -> str | None:
         digits = value[2:]
         if len(digits) == 11 and digits.isascii() and digits.isdigit():
             return digits
-        raise InvalidVatNumber(_l("An Italian VAT number (partita IVA) has 11 digits."))
+        raise InvalidVatNumber(_l('Enter an Italian partita IVA (11 digits, optionally after "IT") or a Brazilian CNPJ (14 digits).'))
     if value.isascii() and value.isdigit() and len(value) in (11, 14):
         return value
-    raise InvalidVatNumber(_l("Enter an Italian partita IVA (11 digits) or a Brazilian CNPJ (14 digits)."))
+    raise InvalidVatNumber(_l('Enter an Italian partita IVA (11 digits, optionally after "IT") or a Brazilian CNPJ (14 digits).'))
 
 
 def _clean(text: str | None) -> str:
@@ -74,7 +76,7 @@ def _flush_or_name_taken(name: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name)) from None
+        raise CompanyNameTaken(_l("You already have a company with this name.")) from None
 
 
 def create_company(
@@ -82,10 +84,10 @@ def create_company(
 ) -> Company:
     name = _clean(name)
     if not name:
-        raise DomainError(_l("A company needs a name."))
+        raise DomainError(_l("A company needs a name."), field="name")
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name):
-        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name))
+        raise CompanyNameTaken(_l("You already have a company with this name."))
     company = Company(partner_id=partner.id, name=name, vat_number=vat, contact=_clean(contact) or None)
     db.session.add(company)
     _flush_or_name_taken(name)
@@ -105,10 +107,10 @@ def update_company(
         raise NotYourCompany(_l("This company belongs to another partner."))
     name = _clean(name)
     if not name:
-        raise DomainError(_l("A company needs a name."))
+        raise DomainError(_l("A company needs a name."), field="name")
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name, except_id=company.id):
-        raise CompanyNameTaken(_l("You already have a company called %(name)s.", name=name))
+        raise CompanyNameTaken(_l("You already have a company with this name."))
     new = {"name": name, "vat_number": vat, "contact": _clean(contact) or None}
     changes = {
         field: [getattr(company, field), value]

@@ -17,7 +17,8 @@ from app.models import Partner, PlatformSettings, Role, User, Wallet, WalletEntr
 from app.services import DomainError, audit
 from app.services.people import users
 from app.services.ledger import wallets
-from app.services.enrolment.enrol import settings, warn_if_low_balance
+from app.services.ledger.wallets import InsufficientCredits
+from app.services.tenancy.credit_alerts import warn_if_low_balance
 
 KINDS = ("default", "whitelabel")
 MIN_PASSWORD_LENGTH = 10
@@ -31,8 +32,7 @@ class PartnerInvalid(DomainError):
     """A partner's data breaks a rule; ``field`` names the form field at fault."""
 
     def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
+        super().__init__(message, field=field)
 
 
 # --- reading -----------------------------------------------------------------
@@ -71,14 +71,6 @@ def balance_totals() -> BalanceTotals:
         sa.select(sa.func.coalesce(sa.func.sum(Wallet.balance), 0)).where(Wallet.partner_id.is_not(None))
     )
     return BalanceTotals(partners=count or 0, credits=credits or 0)
-
-
-def admins_of(partner: Partner) -> list[User]:
-    return db.session.execute(
-        sa.select(User)
-        .where(User.partner_id == partner.id, User.role == Role.PARTNER_ADMIN.value)
-        .order_by(User.email)
-    ).scalars().all()
 
 
 # --- create and edit -----------------------------------------------------------
@@ -219,31 +211,16 @@ def recharge_partner(actor: User, partner: Partner, amount: int, *, reason: str,
 def deduct_from_partner(actor: User, partner: Partner, amount: int, *, reason: str,
                         idempotency_key: str | None) -> WalletEntry:
     """Remove credits; raises InsufficientCredits beyond the balance (nothing changes)."""
-    entry = wallets.deduct(wallets.wallet_of(partner), amount, actor=actor, note=reason,
-                           idempotency_key=idempotency_key)
+    try:
+        entry = wallets.deduct(wallets.wallet_of(partner), amount, actor=actor, note=reason,
+                               idempotency_key=idempotency_key)
+    except InsufficientCredits as error:
+        error.message = _l("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
+                           available=error.available, partner=partner.name, amount=amount)
+        error.field = "amount"
+        raise
     if not entry.replayed:
         audit.record(actor, "wallet.deducted", entry, partner_id=partner.id,
                      amount=amount, balance_after=entry.balance_after, reason=reason)
         warn_if_low_balance(partner, entry)
     return entry
-
-
-# --- platform-wide credit settings ---------------------------------------------
-
-
-def update_platform_settings(actor: User, *, low_balance_threshold: int, refund_on_cancel: bool) -> PlatformSettings:
-    """The default low-balance threshold and whether a cancelled enrolment is refunded."""
-    if not isinstance(low_balance_threshold, int) or low_balance_threshold < 0:
-        raise DomainError(str(_l("The threshold must be a whole number, 0 or more.")))
-    row = settings()
-    changes = {}
-    if row.low_balance_threshold != low_balance_threshold:
-        changes["low_balance_threshold"] = [row.low_balance_threshold, low_balance_threshold]
-    if bool(row.refund_on_cancel) != bool(refund_on_cancel):
-        changes["refund_on_cancel"] = [bool(row.refund_on_cancel), bool(refund_on_cancel)]
-    row.low_balance_threshold = low_balance_threshold
-    row.refund_on_cancel = bool(refund_on_cancel)
-    db.session.flush()
-    if changes:
-        audit.record(actor, "settings.updated", row, changes=changes)
-    return row

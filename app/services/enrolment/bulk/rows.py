@@ -1,0 +1,154 @@
+"""What happens to each row of a bulk enrolment: outcomes, their labels and messages, the preview."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from app.models import BulkEnrolment, Course, Partner, User
+
+
+class Outcome(str, enum.Enum):
+    WILL_ENROL = "will_enrol"  # preview
+    ENROLLED = "enrolled"  # result
+    ALREADY_ENROLLED = "already_enrolled"
+    INACTIVE = "inactive"
+    NOT_YOUR_STUDENT = "not_your_student"
+    UNKNOWN_EMAIL = "unknown_email"
+    INVALID_EMAIL = "invalid_email"
+    DUPLICATE = "duplicate"
+    NOT_ENROLLED = "not_enrolled"  # result: the whole batch was refused
+
+
+@dataclass
+class Row:
+    line: int | None  # the line of the pasted text or file; None for a ticked student
+    email: str
+    outcome: Outcome
+    student: User | None = None
+    credits: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.student.name if self.student is not None else ""
+
+
+@dataclass
+class Preview:
+    partner: Partner
+    course: Course
+    price: int
+    balance: int
+    rows: list[Row] = field(default_factory=list)
+    # What was asked, as the confirmation sends it back to be classified again.
+    picked_ids: list[int] = field(default_factory=list)
+    email_rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def to_enrol(self) -> list[Row]:
+        return [row for row in self.rows if row.outcome == Outcome.WILL_ENROL]
+
+    @property
+    def count(self) -> int:
+        return len(self.to_enrol)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.rows) - self.count
+
+    @property
+    def total_cost(self) -> int:
+        return self.count * self.price
+
+    @property
+    def enough(self) -> bool:
+        return self.total_cost <= self.balance
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.total_cost - self.balance)
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.count > 0 and self.enough
+
+    @property
+    def student_ids(self) -> list[int]:
+        """What the confirmation sends: the students this preview would enrol."""
+        return [row.student.id for row in self.to_enrol]
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row.outcome for row in self.rows)
+
+
+NOTHING_CHARGED = _l("Nobody was enrolled and nothing was charged.")
+
+# The short label of each outcome, as lists and badges show it.
+OUTCOME_LABELS = {
+    Outcome.WILL_ENROL: _l("Will be enrolled"),
+    Outcome.ENROLLED: _l("Enrolled"),
+    Outcome.ALREADY_ENROLLED: _l("Skipped: already enrolled"),
+    Outcome.INACTIVE: _l("Skipped: inactive student"),
+    Outcome.NOT_YOUR_STUDENT: _l("Not one of your students"),
+    Outcome.UNKNOWN_EMAIL: _l("Unknown email"),
+    Outcome.INVALID_EMAIL: _l("Not an email address"),
+    Outcome.DUPLICATE: _l("Duplicate in the list"),
+    Outcome.NOT_ENROLLED: _l("Not enrolled"),
+}
+
+# Why a row is not enrolled, as the result page says it (stored in the requester's language).
+SKIP_MESSAGES = {
+    Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
+    Outcome.INACTIVE: _l("This student's account is deactivated."),
+    Outcome.NOT_YOUR_STUDENT: _l("Not one of your organisation's students."),
+    Outcome.UNKNOWN_EMAIL: _l("No account has this email."),
+    Outcome.INVALID_EMAIL: _l("This is not an email address."),
+    Outcome.DUPLICATE: _l("Already earlier in the list."),
+}
+
+
+def skip_message(outcome: Outcome) -> str:
+    message = SKIP_MESSAGES.get(outcome)
+    return str(message) if message is not None else ""
+
+
+def result_row(row: Row, outcome: Outcome | None = None, message: str = "") -> dict:
+    return {
+        "student_id": row.student.id if row.student is not None else None,
+        "email": row.email,
+        "name": row.name,
+        "line": row.line,
+        "outcome": (outcome or row.outcome).value,
+        "credits": row.credits,
+        "message": message,
+    }
+
+
+def merge_results(bulk: BulkEnrolment, rows: list[Row], refused: bool = False) -> list[dict]:
+    """The stored rows with the run's outcome in place of each confirmed student's ("will_enrol") row.
+
+    ``rows`` are the run's rows, one per ``bulk.student_ids`` in order; a
+    batch stored before rows were kept (``results`` empty) lists only them.
+    """
+    ran = {}
+    for student_id, row in zip(bulk.student_ids, rows):
+        if refused and row.outcome == Outcome.WILL_ENROL:
+            ran[student_id] = result_row(row, Outcome.NOT_ENROLLED)
+        else:
+            ran[student_id] = result_row(row, message=skip_message(row.outcome))
+    merged = []
+    for stored in bulk.results or []:
+        if stored.get("outcome") != Outcome.WILL_ENROL.value:
+            merged.append(stored)
+        elif stored.get("student_id") in ran:
+            merged.append({**ran.pop(stored["student_id"]), "line": stored.get("line")})
+    merged.extend(ran.values())
+    return merged
+
+
+def result_counts(bulk: BulkEnrolment) -> Counter:
+    return Counter(row.get("outcome") for row in bulk.results or [])
