@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, g, has_request_context, request, url_for
 
 from app.extensions import db
-from app.models import Partner
+from app.models import Partner, PartnerKind
 
 bp = Blueprint("branding", __name__)
 
@@ -60,7 +60,7 @@ def brand_for_host(host: str | None) -> Partner | None:
         return None
     # Domains are stored lowercase without a trailing dot (services.partners).
     return db.session.execute(
-        db.select(Partner).where(Partner.domain == name, Partner.kind == "whitelabel")
+        db.select(Partner).where(Partner.domain == name, Partner.kind == PartnerKind.WHITELABEL)
     ).scalar_one_or_none()
 
 

@@ -8,7 +8,6 @@ savepoints inside it.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 
@@ -20,11 +19,9 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
-from app.models import Course, Partner, Reseller, Role, User
-from app.services.ledger import wallets
-from app.services.people.users import create_user
+from app.models import Role, User
+from tests.factories import PASSWORD, Factory
 
-PASSWORD = "correct horse battery"
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -128,71 +125,7 @@ def other_client(app, db):
     return app.test_client()
 
 
-# --- factories -----------------------------------------------------------------
-
-_seq = itertools.count(1)
-
-
-class Factory:
-    """Builds domain objects through the services, like the app does."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def n(self) -> int:
-        return next(_seq)
-
-    def partner(self, name=None, credits=0, **kwargs) -> Partner:
-        partner = Partner(name=name or f"Partner {self.n()}", kind=kwargs.pop("kind", "default"), **kwargs)
-        self.db.session.add(partner)
-        self.db.session.flush()
-        wallet = wallets.wallet_of(partner)
-        if credits:
-            wallets.recharge(wallet, credits, actor=self.platform_admin(), note="test opening balance")
-        return partner
-
-    def reseller(self, name=None) -> Reseller:
-        reseller = Reseller(name=name or f"Reseller {self.n()}")
-        self.db.session.add(reseller)
-        self.db.session.flush()
-        wallets.wallet_of(reseller)
-        return reseller
-
-    def user(self, role: Role, email=None, **tenant) -> User:
-        role_slug = role.value.replace("_", "-")
-        email = email or f"{role_slug}-{self.n()}@example.com"
-        if role == Role.PARTNER_ADMIN and "partner" not in tenant:
-            tenant["partner"] = self.partner()
-        if role == Role.STUDENT and "partner" not in tenant:
-            tenant["partner"] = self.partner()
-        if role in (Role.RESELLER, Role.CUSTOMER) and "reseller" not in tenant:
-            tenant["reseller"] = self.reseller()
-        user = create_user(None, email=email, role=role, password=PASSWORD, name=email.split("@")[0], **tenant)
-        return user
-
-    _admin: User | None = None
-
-    def platform_admin(self) -> User:
-        if self._admin is None:
-            self._admin = self.user(Role.PLATFORM_ADMIN)
-        return self._admin
-
-    def student(self, partner: Partner, **kwargs) -> User:
-        return self.user(Role.STUDENT, partner=partner, **kwargs)
-
-    def course(self, title=None, value=10, assign_to_all=True, partners=None, **kwargs) -> Course:
-        from app.models import CoursePartner, Lesson
-
-        course = Course(title=title or f"Course {self.n()}", value_per_enrolment=value,
-                        assign_to_all_partners=assign_to_all, **kwargs)
-        self.db.session.add(course)
-        self.db.session.flush()
-        for position in (1, 2, 3):
-            self.db.session.add(Lesson(course_id=course.id, position=position, title=f"Lesson {position}"))
-        for partner, custom in (partners or {}).items():
-            self.db.session.add(CoursePartner(course_id=course.id, partner_id=partner.id, custom_value=custom))
-        self.db.session.flush()
-        return course
+# --- factories (one module per domain in tests/factories/) ---------------------------
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from app.services.catalog import pricing
 from app.services.tenancy import settings as platform_settings
 from app.services.tenancy import credit_alerts
 from tests.conftest import csrf_token
+from app.services.enrolment import enrol as enrol_svc
 
 
 @pytest.fixture
@@ -284,3 +285,13 @@ def test_another_partners_enrolment_cannot_be_cancelled(db, client, factory, par
     assert response.status_code == 404
     db.session.refresh(enrolment)
     assert enrolment.status == "active"
+
+
+def test_a_deactivated_student_is_not_enrolled_or_charged(db, factory):
+    partner = factory.partner(credits=20)
+    admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    student = factory.student(partner)
+    student.is_active_account = False
+    with pytest.raises(enrol_svc.InactiveStudent):
+        enrol_svc.enrol_student(admin, partner, student, factory.course(value=5))
+    assert wallets.wallet_of(partner).balance == 20

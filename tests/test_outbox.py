@@ -14,6 +14,11 @@ from app.services.ledger import wallets
 from app.services.outbox.email import queue_email, resend_failed
 from app.transactions import commit, rollback
 from tests.conftest import csrf_token
+from app.services.outbox.email import resend
+from app.transactions import after_commit
+from app.models.base import utcnow
+from datetime import timedelta
+import logging
 
 
 class Inbox:
@@ -146,3 +151,56 @@ def test_audit_record_keeps_who_did_what_to_which_object(db, factory):
     assert (event.actor_id, event.action, event.object_type, event.object_id, event.partner_id) == (
         actor.id, "partner.updated", "Partner", partner.id, partner.id)
     assert event.details == {"name": "New name"}
+
+
+def test_a_failing_after_commit_step_keeps_the_committed_work_and_runs_the_others(db, factory, caplog):
+    caplog.set_level(logging.ERROR, logger="app.transactions")
+    partner = factory.partner()
+    ran = []
+
+    def broken():
+        raise ConnectionError("redis is down")
+
+    after_commit(broken)
+    after_commit(lambda: ran.append("second"))
+    commit()  # must not raise: the work is saved
+    assert ran == ["second"]
+    assert "after-commit callback" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(type(partner), partner.id) is not None
+
+
+def test_retry_emails_also_picks_up_emails_whose_job_was_lost(db, app):
+    from app.models import Partner
+
+    message = queue_email("low_balance", "lost@example.com", "Low", partner=Partner(name="P"),
+                          balance=1, threshold=5, platform_name="Aula")
+    db.session.info.pop("aula_after_commit", None)  # the job never reached the queue
+    commit()
+    message.created_at = utcnow() - timedelta(minutes=30)
+    commit()
+    assert resend_failed(None) == 1
+    commit()
+    db.session.refresh(message)
+    assert message.status == "sent"
+
+
+def test_a_recent_queued_email_is_left_to_its_job(db):
+    from app.models import Partner
+
+    queue_email("low_balance", "fresh@example.com", "Low", partner=Partner(name="P"),
+                balance=1, threshold=5, platform_name="Aula")
+    db.session.info.pop("aula_after_commit", None)
+    commit()
+    assert resend_failed(None) == 0
+
+
+def test_resend_refuses_an_email_already_sent(db):
+    from app.models import Partner
+
+    message = queue_email("low_balance", "x@example.com", "Low", partner=Partner(name="P"),
+                          balance=1, threshold=5, platform_name="Aula")
+    commit()
+    assert message.status == "sent"
+    assert resend(None, message) is False
+    assert db.session.scalar(sa.select(sa.func.count()).where(EmailMessage.recipient == "x@example.com")) == 1

@@ -9,6 +9,7 @@ from app.services.catalog.pricing import CourseNotShared, catalog_for, price_for
 from app.services.enrolment.enrol import enrol_student
 from app.services.ledger.wallets import wallet_of
 from tests.conftest import csrf_token
+from app.services.catalog import pricing
 
 HX = {"HX-Request": "true"}
 
@@ -371,3 +372,13 @@ def test_a_gap_in_positions_is_healed_on_the_next_change(db, factory, wl_partner
     db.session.flush()
     svc.add_lesson(actor, wl_partner, course, "C")
     assert titles(db, course) == [(1, "A"), (2, "B"), (3, "C")]
+
+
+def test_a_partner_switched_to_default_loses_its_free_own_courses(db, factory):
+    partner = factory.partner(kind="whitelabel", domain="own.example.com")
+    course = factory.course(value=0, assign_to_all=False, owner_partner_id=partner.id)
+    assert pricing.price_for(course, partner) == 0
+    partner.kind = "default"
+    partner.domain = None
+    assert pricing.price_for(course, partner) is None
+    assert course.id not in [c.id for c, _ in pricing.catalog_for(partner)]

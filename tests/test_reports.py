@@ -22,6 +22,7 @@ from app.services.exports import reports
 from app.services.ledger import statements
 from app.services.enrolment.progress import mark_lesson_done
 from app.services.exports.reports import EnrolmentReportFilters, ReportFiltersRefused
+from app.services.exports import writers
 
 ROME = ZoneInfo("Europe/Rome")
 EVIL_NAME = '=HYPERLINK("http://evil.example","click")'
@@ -319,7 +320,7 @@ def test_the_xlsx_temp_file_is_removed_when_the_response_is_closed(client, setup
 def test_a_report_too_big_for_a_spreadsheet_gets_the_page_and_leaves_no_file(client, setup, tmp_path,
                                                                               monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(reports, "XLSX_MAX_ROWS", 3)  # header + 2 rows; the partner has 3 enrolments
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 3)  # header + 2 rows; the partner has 3 enrolments
     response = client.get("/partner/reports/enrolments.xlsx")
     assert response.status_code == 422 and "Content-Disposition" not in response.headers
     assert "more rows than a spreadsheet can hold" in response.get_data(as_text=True)
@@ -339,7 +340,7 @@ def test_the_wallet_csv_is_the_statement_and_filters_by_company_and_course(app, 
     response = client.get("/partner/reports/wallet.csv")
     assert response.status_code == 200
     with app.test_request_context():
-        expected = "".join(statements.csv_lines(partner.wallet))
+        expected = "".join(reports.statement_csv(partner.wallet))
     assert response.get_data(as_text=True) == expected
     rows = read_csv(response)
     assert len(rows) == 1 + 5  # opening recharge, three debits, one refund

@@ -161,3 +161,17 @@ def test_history_restore_gets_the_whole_page(client, login_as):
         "HX-Request": "true", "HX-History-Restore-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment
     assert "<html" in restored
+
+
+@pytest.mark.parametrize("path", [
+    "/partner/enrolments?course_id=%C2%B2",
+    "/partner/enrolments?course_id=99999999999999999999999",
+    "/partner/participants?course_id=%C2%B2",
+    "/partner/participants?student_id=99999999999999999999999",
+    "/partner/participants?course_id=99999999999999999999999",
+    "/partner/reports/enrolments.csv?company=%C2%B2",
+    "/partner/reports/enrolments.csv?course=99999999999999999999999",
+])
+def test_odd_ids_in_partner_urls_are_never_server_errors(client, factory, path):
+    login(client, factory.user(Role.PARTNER_ADMIN).email)
+    assert client.get(path).status_code in (200, 422)

@@ -156,3 +156,13 @@ def test_audit_finds_a_broken_chain(db, wallet, admin):
     db.session.flush()
     _, problems = audit_ledger()
     assert any(p.wallet_id == wallet.id and "balance after 99, expected 15" in p.problem for p in problems)
+
+
+def test_a_wallet_never_exceeds_the_largest_balance(db, factory):
+    wallet = wallets.wallet_of(factory.partner())
+    admin = factory.platform_admin()
+    wallets.recharge(wallet, wallets.MAX_AMOUNT, actor=admin)
+    wallets.recharge(wallet, wallets.MAX_AMOUNT, actor=admin)
+    with pytest.raises(wallets.InvalidAmount):
+        wallets.recharge(wallet, 1, actor=admin)
+    assert wallet.balance == wallets.MAX_BALANCE

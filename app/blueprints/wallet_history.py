@@ -19,6 +19,7 @@ from wtforms.validators import Optional
 from app.extensions import db
 from app.models import Wallet
 from app.models.base import utcnow
+from app.services.exports.reports import statement_csv
 from app.services.ledger import statements
 from app.services.ledger.statements import HistoryFilters
 from app.transactions import commit
@@ -110,7 +111,7 @@ def history_csv(template: str, *, wallet: Wallet | None, filename: str, **contex
     form, filters = _filters_from_request()
     if filters is None:
         return history_page(template, wallet=wallet, **context)
-    lines = statements.csv_lines(wallet, filters)
+    lines = statement_csv(wallet, filters)
     commit()  # end the request's transaction: the stream reads in its own (transactions.begin_read_only)
     return Response(
         stream_with_context(lines),

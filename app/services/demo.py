@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import (
-    Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, Product, Reseller, Role, User,
+    Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, PartnerKind, Product, Reseller, Role, User,
 )
 from app.services.ledger import wallets
 from app.services.tenancy.settings import settings
@@ -33,10 +33,10 @@ def seed_demo() -> None:
     settings()
     admin = _user("admin@example.com", Role.PLATFORM_ADMIN, "Platform Admin")
 
-    demo_partner = _get_or_create(Partner, name="Demo Partner", defaults={"kind": "default"})
+    demo_partner = _get_or_create(Partner, name="Demo Partner", defaults={"kind": PartnerKind.DEFAULT})
     academy = _get_or_create(
         Partner, name="Academy WL",
-        defaults={"kind": "whitelabel", "domain": "academy.localhost", "brand_color": "#6f42c1"},
+        defaults={"kind": PartnerKind.WHITELABEL, "domain": "academy.localhost", "brand_color": "#6f42c1"},
     )
     _user("partner@example.com", Role.PARTNER_ADMIN, "Paola Partner", partner=demo_partner)
     _user("wl@example.com", Role.PARTNER_ADMIN, "Walter Whitelabel", partner=academy)

@@ -8,6 +8,7 @@ from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
+from app.models import PartnerKind
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT
 
@@ -42,9 +43,9 @@ class PartnerForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
-        choices=[SelectChoice("default", _l("Default (platform's look and domain)")),
-                 SelectChoice("whitelabel", _l("Whitelabel (own domain, name and look)"))],
-        default="default",
+        choices=[SelectChoice(PartnerKind.DEFAULT.value, _l("Default (platform's look and domain)")),
+                 SelectChoice(PartnerKind.WHITELABEL.value, _l("Whitelabel (own domain, name and look)"))],
+        default=PartnerKind.DEFAULT.value,
     )
     domain = StringField(
         _l("Domain"), validators=[Optional(), Length(max=253)],

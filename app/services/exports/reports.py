@@ -1,48 +1,40 @@
-"""Partner reports: its enrolments and its wallet statement, as CSV or XLSX.
+"""Partner reports (its enrolments, its wallet statement) and wallet statements, as typed rows for the writers.
 
 Read-only. Rows come from the database in batches (``yield_per``) and leave
-as they come: a CSV is a generator of text chunks; an XLSX is written by
-XlsxWriter in constant-memory mode to a file the caller streams and deletes.
-Neither ever holds the whole report in memory.
-
-Rows are typed (``date``, ``datetime``, ``int``, ``str``, ``None``); each
-writer formats them: the CSV as text (with formula-looking text neutralised),
-the XLSX as real dates and numbers.
+as they come, through ``exports.writers``.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
-import xlsxwriter
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.transactions import begin_read_only
 from app.models import (
-    Certificate, Company, Course, Enrolment, Lesson, LessonProgress, Partner, User, WalletEntry,
+    Certificate, Company, Course, Enrolment, EnrolmentStatus, Lesson, LessonProgress, Partner, User, Wallet, WalletEntry,
 )
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.ledger import statements
 from app.services.catalog.pricing import catalog_for
+from app.services.tenancy.companies import companies_of
 from app.services.ledger.statements import HistoryFilters
+from app.services.exports.writers import ReportTooLarge, write_csv, write_xlsx  # noqa: F401  (the writers of these reports)
 
 BATCH = 1000
-CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server
-XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
 
 # ``company_id`` meaning "students who belong to no company".
 NO_COMPANY = 0
 
 STATUS_LABELS = {
-    "active": _l("Active"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
+    EnrolmentStatus.ACTIVE.value: _l("Active"),
+    EnrolmentStatus.COMPLETED.value: _l("Completed"),
+    EnrolmentStatus.CANCELLED.value: _l("Cancelled"),
 }
 
 
@@ -79,19 +71,11 @@ class ReportFiltersRefused(DomainError):
         self.errors = errors
 
 
-class ReportTooLarge(DomainError):
-    pass
-
-
 # --- what a partner may filter by ----------------------------------------------------
 
 
 def report_companies(partner: Partner) -> list[Company]:
-    return list(db.session.execute(
-        sa.select(Company)
-        .where(Company.partner_id == partner.id)
-        .order_by(sa.func.lower(Company.name), Company.id)
-    ).scalars())
+    return companies_of(partner)
 
 
 def report_courses(partner: Partner) -> list[Course]:
@@ -202,7 +186,7 @@ def enrolment_query(partner: Partner, filters: EnrolmentReportFilters = Enrolmen
 def progress_percent(done: int, total: int, status: str) -> int:
     """Whole percent of lessons done, rounded down (100 only when all are done)."""
     if total <= 0:
-        return 100 if status == "completed" else 0
+        return 100 if status == EnrolmentStatus.COMPLETED else 0
     return min(100, done * 100 // total)
 
 
@@ -246,7 +230,7 @@ def _enrolment_rows(query, zone, labels: dict[str, str]) -> Iterator[tuple]:
 
 
 def wallet_header() -> list[str]:
-    return statements.csv_header()
+    return statements.statement_header()
 
 
 WALLET_WIDTHS = (20, 18, 10, 12, 28, 30, 30, 40)
@@ -276,116 +260,17 @@ def wallet_query(partner: Partner, filters: EnrolmentReportFilters = EnrolmentRe
 
 def wallet_rows(partner: Partner,
                 filters: EnrolmentReportFilters = EnrolmentReportFilters()) -> Iterator[tuple]:
-    """The statement's rows (the columns of ``statements.csv_row``), typed, read in batches.
+    """The statement's rows (the columns of ``statements.statement_header``), typed, read in batches.
 
     Like ``enrolment_rows``: the query is built now, run when iterated.
     """
-    return _wallet_rows(wallet_query(partner, filters), statements.platform_zone())
+    return statements.statement_rows(wallet_query(partner, filters))
 
 
-def _wallet_rows(query, zone) -> Iterator[tuple]:
-    begin_read_only()
-    result = db.session.execute(query.execution_options(yield_per=statements.CSV_BATCH)).scalars()
-    try:
-        for entry in result:
-            reference = statements.reference_of(entry)
-            yield (
-                entry.created_at.astimezone(zone).replace(tzinfo=None),
-                statements.kind_label(entry.kind),
-                entry.amount,
-                entry.balance_after,
-                entry.actor.email if entry.actor else "",
-                reference.student,
-                reference.course or reference.counterpart,
-                entry.note or "",
-            )
-    finally:
-        result.close()
-
-
-# --- writers -----------------------------------------------------------------------
-
-
-def _csv_text(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return statements.spreadsheet_safe(value)  # a leading = + - @ becomes text, not a formula
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def write_csv(rows: Iterable[Sequence], header: Sequence[str]) -> Iterator[str]:
-    """RFC 4180 CSV (comma, CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB."""
-    writer = csv.writer(statements.Echo())
-    pending = ["\ufeff" + writer.writerow([str(title) for title in header])]  # BOM: Excel reads UTF-8
-    size = len(pending[0])
-    for row in rows:
-        line = writer.writerow([_csv_text(value) for value in row])
-        pending.append(line)
-        size += len(line)
-        if size >= CSV_CHUNK:
-            yield "".join(pending)
-            pending, size = [], 0
-    if pending:
-        yield "".join(pending)
-
-
-def write_xlsx(rows: Iterable[Sequence], header: Sequence[str], path: str, *,
-               sheet_name: str = "Report", widths: Sequence[int] | None = None) -> int:
-    """Write an XLSX workbook to ``path`` row by row (constant memory); return the rows written.
-
-    Text is always written as text (never as a formula), numbers as numbers,
-    dates and datetimes as real dates with a date format.
-    """
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": False})
-    try:
-        sheet = workbook.add_worksheet(_sheet_name(sheet_name))
-        bold = workbook.add_format({"bold": True})
-        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        for column, title in enumerate(header):
-            width = widths[column] if widths and column < len(widths) else max(12, len(str(title)) + 2)
-            sheet.set_column(column, column, width)
-        sheet.freeze_panes(1, 0)
-        for column, title in enumerate(header):
-            sheet.write_string(0, column, str(title), bold)
-        written = 0
-        for written, row in enumerate(rows, start=1):
-            if written >= XLSX_MAX_ROWS:
-                raise ReportTooLarge(_l("More rows than a spreadsheet can hold."))
-            for column, value in enumerate(row):
-                _write_cell(sheet, written, column, value, day, moment)
-        sheet.autofilter(0, 0, max(written, 1), max(len(header) - 1, 0))
-    finally:
-        workbook.close()
-    return written
-
-
-def _write_cell(sheet, row: int, column: int, value, day, moment) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, str):
-        sheet.write_string(row, column, value)
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, column, value)
-    elif isinstance(value, (int, float)):
-        sheet.write_number(row, column, value)
-    elif isinstance(value, datetime):
-        sheet.write_datetime(row, column, value, moment)
-    elif isinstance(value, date):
-        sheet.write_datetime(row, column, value, day)
-    else:
-        sheet.write_string(row, column, str(value))
-
-
-def _sheet_name(name: str) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\."""
-    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in str(name)).strip("' ")
-    return cleaned[:31] or "Report"
+def statement_csv(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters()) -> Iterator[str]:
+    """A wallet's statement (platform or partner wallet page) as CSV chunks, streamed."""
+    return write_csv(statements.statement_rows(statements.history_query(wallet, filters)),
+                     statements.statement_header())
 
 
 def _end_of_day(day: date) -> datetime:

@@ -1,4 +1,4 @@
-"""Wallet statements: a wallet's history filtered for a page, or streamed as CSV.
+"""Wallet statements: a wallet's history filtered for a page, or as typed rows for a download.
 
 Read-only; the same filters serve the platform admin (any partner) and a
 partner admin (its own wallet).
@@ -6,7 +6,6 @@ partner admin (its own wallet).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterator
@@ -14,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from app.extensions import db
 from app.models import EntryKind, Enrolment, Wallet, WalletEntry
+from app.transactions import begin_read_only
 from app.services.ledger import wallets
 
 KIND_LABELS = {
@@ -94,24 +95,10 @@ def reference_of(entry: WalletEntry) -> Reference:
     return Reference()
 
 
-# --- CSV -----------------------------------------------------------------------
+# --- the statement as rows -----------------------------------------------------
 
 
-class Echo:
-    """A file-like object whose write() hands back the line, for csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
-def csv_header() -> list[str]:
+def statement_header() -> list[str]:
     return [
         str(_l("Time (%(zone)s)", zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])),
         str(_l("Kind")),
@@ -124,37 +111,27 @@ def csv_header() -> list[str]:
     ]
 
 
-def csv_row(entry: WalletEntry) -> list:
-    reference = reference_of(entry)
-    return [
-        format_datetime(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
-        kind_label(entry.kind),
-        entry.amount,
-        entry.balance_after,
-        spreadsheet_safe(entry.actor.email if entry.actor else ""),
-        spreadsheet_safe(reference.student),
-        spreadsheet_safe(reference.course or reference.counterpart),
-        spreadsheet_safe(entry.note or ""),
-    ]
+def statement_rows(query) -> Iterator[tuple]:
+    """The statement's rows (the columns of ``statement_header``), typed, read in batches.
 
-
-def csv_lines(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters()) -> Iterator[str]:
-    """The statement as CSV lines (header first), read from the database in batches.
-
-    The query is built now; the lines are produced when streamed, in a read-only
-    transaction of their own (the request's session may be gone by then), so a
-    long history is never held in memory.
+    Run when iterated, in a read-only transaction of its own: a streamed
+    download reads them after the request's session is gone.
     """
-    return _csv_lines(history_query(wallet, filters))
-
-
-def _csv_lines(query) -> Iterator[str]:
-    from app.extensions import db
-    from app.transactions import begin_read_only
-
-    writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow(csv_header())  # BOM: spreadsheets then read UTF-8 correctly
+    zone = platform_zone()
     begin_read_only()
     result = db.session.execute(query.execution_options(yield_per=CSV_BATCH)).scalars()
-    for entry in result:
-        yield writer.writerow(csv_row(entry))
+    try:
+        for entry in result:
+            reference = reference_of(entry)
+            yield (
+                entry.created_at.astimezone(zone).replace(tzinfo=None),
+                kind_label(entry.kind),
+                entry.amount,
+                entry.balance_after,
+                entry.actor.email if entry.actor else "",
+                reference.student,
+                reference.course or reference.counterpart,
+                entry.note or "",
+            )
+    finally:
+        result.close()

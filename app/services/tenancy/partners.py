@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Partner, PlatformSettings, Role, User, Wallet, WalletEntry
+from app.models import Partner, PartnerKind, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
 from app.services.people import users
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.tenancy.credit_alerts import warn_if_low_balance
 
-KINDS = ("default", "whitelabel")
+KINDS = PartnerKind.values()
 MIN_PASSWORD_LENGTH = 10
 
 COLOUR_RE = re.compile(r"^#[0-9a-f]{6}$")
@@ -91,9 +91,9 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
         raise PartnerInvalid("name", _l("Enter the partner's name."))
     if kind not in KINDS:
         raise PartnerInvalid("kind", _l("Choose default or whitelabel."))
-    if kind == "whitelabel" and not domain:
+    if kind == PartnerKind.WHITELABEL and not domain:
         raise PartnerInvalid("domain", _l("A whitelabel partner needs its own domain."))
-    if kind == "default" and domain:
+    if kind == PartnerKind.DEFAULT and domain:
         raise PartnerInvalid(
             "domain", _l("A default partner uses the platform's domain: leave the domain empty.")
         )
@@ -136,7 +136,7 @@ def create_partner(
     actor: User,
     *,
     name: str,
-    kind: str = "default",
+    kind: str = PartnerKind.DEFAULT,
     domain: str | None = None,
     brand_color: str | None = None,
     logo_url: str | None = None,

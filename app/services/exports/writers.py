@@ -1,0 +1,124 @@
+"""Writing reports: the one CSV writer and the one XLSX writer every download uses.
+
+Rows are typed (``date``, ``datetime``, ``int``, ``str``, ``None``); each
+writer formats them: the CSV as text (with formula-looking text neutralised),
+the XLSX as real dates and numbers. Neither ever holds a whole report in
+memory: a CSV is a generator of text chunks; an XLSX is written by XlsxWriter
+in constant-memory mode to a file the caller streams and deletes.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from typing import Iterable, Iterator, Sequence
+
+import xlsxwriter
+from flask_babel import lazy_gettext as _l
+
+from app.services import DomainError
+
+CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
+
+
+class ReportTooLarge(DomainError):
+    pass
+
+
+class Echo:
+    """A file-like object whose write() hands back the line, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+
+
+def csv_text(value) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # a leading = + - @ becomes text, not a formula
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def write_csv(rows: Iterable[Sequence], header: Sequence[str]) -> Iterator[str]:
+    """RFC 4180 CSV (comma, CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB."""
+    writer = csv.writer(Echo())
+    pending = ["\ufeff" + writer.writerow([str(title) for title in header])]  # BOM: Excel reads UTF-8
+    size = len(pending[0])
+    for row in rows:
+        line = writer.writerow([csv_text(value) for value in row])
+        pending.append(line)
+        size += len(line)
+        if size >= CSV_CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
+
+
+def write_xlsx(rows: Iterable[Sequence], header: Sequence[str], path: str, *,
+               sheet_name: str = "Report", widths: Sequence[int] | None = None) -> int:
+    """Write an XLSX workbook to ``path`` row by row (constant memory); return the rows written.
+
+    Text is always written as text (never as a formula), numbers as numbers,
+    dates and datetimes as real dates with a date format.
+    """
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": False})
+    try:
+        sheet = workbook.add_worksheet(_sheet_name(sheet_name))
+        bold = workbook.add_format({"bold": True})
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for column, title in enumerate(header):
+            width = widths[column] if widths and column < len(widths) else max(12, len(str(title)) + 2)
+            sheet.set_column(column, column, width)
+        sheet.freeze_panes(1, 0)
+        for column, title in enumerate(header):
+            sheet.write_string(0, column, str(title), bold)
+        written = 0
+        for written, row in enumerate(rows, start=1):
+            if written >= XLSX_MAX_ROWS:
+                raise ReportTooLarge(_l("More rows than a spreadsheet can hold."))
+            for column, value in enumerate(row):
+                _write_cell(sheet, written, column, value, day, moment)
+        sheet.autofilter(0, 0, max(written, 1), max(len(header) - 1, 0))
+    finally:
+        workbook.close()
+    return written
+
+
+def _write_cell(sheet, row: int, column: int, value, day, moment) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, column, value)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, column, value, moment)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, day)
+    else:
+        sheet.write_string(row, column, str(value))
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in str(name)).strip("' ")
+    return cleaned[:31] or "Report"
