@@ -1,11 +1,14 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.access import Grant, GrantOverride, GrantSourceKind, GrantStatus, grant_enrolments
 from app.models.audit import AuditEvent
 from app.models.billing import Invoice, InvoiceLine
-from app.models.catalog import Course, CoursePartner, Lesson, Offer, Product, product_courses
+from app.models.catalog import (
+    Course, CoursePartner, Lesson, Offer, Product, ProductKind, ReleaseMode, ReviewMethod, product_courses,
+)
 from app.models.email import EmailMessage
-from app.models.enrolments import Enrolment
-from app.models.progress import BulkEnrolment, Certificate, LessonProgress
+from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
+from app.models.progress import BulkEnrolment, Certificate, HomeworkStatus, HomeworkSubmission, LessonProgress
 from app.models.tenancy import Company, Partner, PlatformSettings, Reseller
 from app.models.users import Role, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
@@ -19,19 +22,31 @@ __all__ = [
     "CoursePartner",
     "EmailMessage",
     "Enrolment",
+    "EnrolmentStatus",
     "EntryKind",
+    "Grant",
+    "GrantOverride",
+    "GrantSourceKind",
+    "GrantStatus",
+    "HomeworkStatus",
+    "HomeworkSubmission",
     "Invoice",
     "InvoiceLine",
     "Lesson",
     "LessonProgress",
     "Offer",
+    "PARTICIPATING",
     "Partner",
     "PlatformSettings",
     "Product",
+    "ProductKind",
+    "ReleaseMode",
     "Reseller",
+    "ReviewMethod",
     "Role",
     "User",
     "Wallet",
     "WalletEntry",
+    "grant_enrolments",
     "product_courses",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -9,12 +10,23 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
 
+class EnrolmentStatus(str, enum.Enum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # a partner cancelled its paid enrolment (maybe refunded)
+    ENDED = "ended"  # every grant holding it was revoked; its progress is kept for a later grant
+
+
+# Statuses that make a user a participant: at most one such enrolment per user and course.
+PARTICIPATING = (EnrolmentStatus.ACTIVE.value, EnrolmentStatus.COMPLETED.value)
+
+
 class Enrolment(db.Model):
     """The one record that makes a user a participant of a course."""
 
     __tablename__ = "enrolments"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('active','cancelled','completed')", name="status_known"),
+        sa.CheckConstraint("status IN ('active','cancelled','completed','ended')", name="status_known"),
         sa.CheckConstraint("credits_charged >= 0", name="charged_not_negative"),
         # A user never has two active enrolments in the same course.
         sa.Index(
@@ -39,6 +51,7 @@ class Enrolment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     course = relationship("Course")

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Course, CoursePartner, Enrolment, Partner, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.models.base import utcnow
 from app.services import DomainError, audit
+from app.services.access import participation
 from app.services.ledger import wallets
 from app.services.outbox.email import queue_email
 from app.services.ledger.wallets import InsufficientCredits
@@ -133,6 +134,7 @@ def _enrol_locked(
     course is shared at ``price``. Raises AlreadyEnrolled or InsufficientCredits.
     A bulk enrolment passes ``warn_low_balance=False`` and warns once itself.
     """
+    participation.lock_participant(student)
     if active_enrolment(student, course) is not None:
         raise AlreadyEnrolled(_l("%(email)s is already enrolled in %(course)s.", email=student.email, course=course.title))
     if wallet.balance < price:
@@ -140,17 +142,9 @@ def _enrol_locked(
         if wallet.balance < price:
             raise InsufficientCredits(needed=price, available=wallet.balance)
 
-    enrolment = Enrolment(
-        user_id=student.id,
-        course_id=course.id,
-        partner_id=partner.id,
-        status="active",
-        start_date=utcnow().date(),
-        credits_charged=price,
-        enrolled_by_id=actor.id,
-    )
-    db.session.add(enrolment)
-    db.session.flush()
+    # The one participation function every way in uses (app.services.access).
+    enrolment, _new = participation.join_course(actor, student, course, start_date=participation.today(),
+                                                partner=partner, credits=price)
     entry = wallets.debit_for_enrolment(
         wallet, price, enrolment_id=enrolment.id, actor=actor,
         note=f"{student.email} — {course.title}",
@@ -169,8 +163,12 @@ def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> Wal
         raise NotYourStudent(_l("This enrolment does not belong to your organisation."))
     if enrolment.status != "active":
         raise DomainError(_l("This enrolment is not active."))
-    enrolment.status = "cancelled"
-    enrolment.cancelled_at = utcnow()
+    if participation.active_grants_holding(enrolment):
+        # A grant holds it too: the partner's hold ends (and is refunded below), the participation stays.
+        enrolment.partner_id = None
+    else:
+        enrolment.status = "cancelled"
+        enrolment.cancelled_at = utcnow()
     refund_entry = None
     if settings().refund_on_cancel and enrolment.credits_charged:
         debit = db.session.execute(
