@@ -57,7 +57,8 @@ def database_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ.setdefault("AULA_INSTANCE_DIR", str(tmp_path_factory.mktemp("instance")))
-    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url,
+                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))})
 
     def _fresh_request_globals():
         # Tests keep one app context open across requests (so the test and
@@ -193,6 +194,27 @@ class Factory:
             self.db.session.add(CoursePartner(course_id=course.id, partner_id=partner.id, custom_value=custom))
         self.db.session.flush()
         return course
+
+    def product(self, *courses, name=None, **offer_settings):
+        """An access product of ``courses`` with one offer (``offer_settings`` are its columns)."""
+        from app.models import Offer, Product
+
+        product = Product(name=name or f"Product {self.n()}", kind="access")
+        product.courses = list(courses) or [self.course()]
+        self.db.session.add(product)
+        self.db.session.flush()
+        offer = Offer(product_id=product.id, name=f"Offer {self.n()}", price_cents=offer_settings.pop("price_cents", 1000),
+                      **offer_settings)
+        self.db.session.add(offer)
+        self.db.session.flush()
+        return product, offer
+
+    def grant(self, user, product, offer, start_date=None, key=None):
+        from app.services import access
+
+        return access.grant_product(self.platform_admin(), user, product, offer,
+                                    source=access.GrantSource.manual(key or f"test-{self.n()}"),
+                                    start_date=start_date)
 
 
 @pytest.fixture
