@@ -46,6 +46,25 @@ def refuse(page: str, fragment: str | None = None, /, **context):
     return render_with_status(REFUSED, page, fragment, **context)
 
 
+def apply_refusal(form, error, default_field: str | None = None) -> None:
+    """Put a service's refusal (a ``DomainError``) on its field, or on the form as a whole, in its own words.
+
+    ``default_field``: where a refusal that names no field belongs on this form.
+    """
+    name = error.field or default_field
+    field = form._fields.get(name) if name else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def refuse_form(form, error, page: str, fragment: str | None = None, /, **context):
+    """The form again with the service's refusal on it, as status 422: the one refusal path."""
+    apply_refusal(form, error)
+    return refuse(page, fragment, form=form, **context)
+
+
 def render_with_status(status: int, page: str, fragment: str | None = None, /, **context):
     template = fragment if (fragment and is_htmx()) else page
     return render_template(template, **context), status

@@ -253,3 +253,11 @@ def return_homework(actor: User, submission: HomeworkSubmission, comment: str) -
 def find_submission(submission_id: int) -> HomeworkSubmission | None:
     return db.session.get(HomeworkSubmission, submission_id)
 
+
+
+def read_upload(upload, limit: int | None = None) -> bytes | None:
+    """The bytes of an uploaded file (a werkzeug FileStorage), read at most one byte past the limit."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    limit = limit or current_app.config["HOMEWORK_MAX_BYTES"]
+    return upload.stream.read(limit + 1) or None
