@@ -33,9 +33,13 @@ def _states(page):
     return page.locator("#lesson-list > li").evaluate_all("items => items.map(i => i.dataset.state)")
 
 
+def _lesson(page, title):
+    return page.locator("#lesson-list > li", has_text=title)
+
+
 def _mark_done(page, title):
-    page.get_by_role("button", name=f"Mark as done: {title}").click()
-    expect(page.locator(f"#lesson-list > li:has-text('{title}')")).to_have_attribute("data-state", "done")
+    _lesson(page, title).get_by_role("button", name="Mark as done").click()
+    expect(_lesson(page, title)).to_have_attribute("data-state", "done")
 
 
 def test_the_demo_student_completes_a_course_reviewed_by_the_admin(browser, live_server):
@@ -83,13 +87,16 @@ def test_the_demo_student_completes_a_course_reviewed_by_the_admin(browser, live
         student.get_by_role("link", name="Back to the course").click()
         assert _states(student) == ["done", "done", "done", "open", "open"]
         _mark_done(student, "Handling complaints")
-        student.get_by_role("button", name="Mark as done: Wrap-up").click()
+        _lesson(student, "Wrap-up").get_by_role("button", name="Mark as done").click()
         expect(student.get_by_role("link", name="Download certificate (PDF)")).to_be_visible()
         with student.expect_download() as download:
             student.get_by_role("link", name="Download certificate (PDF)").click()
         with open(download.value.path(), "rb") as pdf:
             assert pdf.read(5) == b"%PDF-"
 
+        # A download aborts its navigation by design (Chromium reports ERR_ABORTED); nothing else may fail.
+        student_watch.problems = [p for p in student_watch.problems
+                                  if not ("certificates/" in p and "ERR_ABORTED" in p)]
         student_watch.assert_clean()
         admin_watch.assert_clean()
     finally:
