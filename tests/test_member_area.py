@@ -292,3 +292,12 @@ def test_the_page_the_url_guard_and_the_resolver_always_agree(
         body = response.get_data(as_text=True)
         assert ('id="lesson-content"' in body) is item.may_open
         assert ('id="lesson-not-open"' in body) is (not item.may_open)
+
+
+def test_a_request_larger_than_any_upload_is_refused_with_a_page_not_a_crash(client, db, factory, student, today,
+                                                                           app):
+    enrolment = _grant(factory, db, student, today, homework_at=1, review_method="teacher")
+    login(client, student.email)
+    big = b"%PDF-" + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = _hand_in(client, enrolment, enrolment.course.lessons[0], file=(io.BytesIO(big), "big.pdf"))
+    assert response.status_code == 413 and "too large" in response.get_data(as_text=True)

@@ -1,3 +1,5 @@
+"""Forms of the member area: marking a lesson done, handing in homework."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField

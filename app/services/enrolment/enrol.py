@@ -195,7 +195,7 @@ def partner_enrolments_query(partner: Partner, status: str | None = None):
 def enrolments_of(user: User) -> list[Enrolment]:
     return db.session.execute(
         db.select(Enrolment)
-        .where(Enrolment.user_id == user.id, Enrolment.status != "cancelled")
+        .where(Enrolment.user_id == user.id, Enrolment.status.in_(("active", "completed")))
         .order_by(Enrolment.created_at.desc())
     ).scalars().all()
 
