@@ -21,8 +21,15 @@ def _add_lesson(page, title, *, homework=False, checkpoint=False):
     expect(page.locator("#lessons li .lesson-title", has_text=title)).to_be_visible()
 
 
+def _go(page, link: str) -> None:
+    """Follow a link once the current page has finished loading (else its scripts' requests are aborted)."""
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("link", name=link).click()
+    page.wait_for_load_state("networkidle")
+
+
 def _offer(page, name, price, delays="", checkpoints=False, review="Automatic: accepted as soon as it is handed in"):
-    page.get_by_role("link", name="New offer").click()
+    _go(page, "New offer")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Price").fill(price)
     page.get_by_label("Delays (days), one per lesson in order").fill(delays)
@@ -41,7 +48,7 @@ def test_the_admin_builds_a_course_a_combo_and_two_offers(browser, live_server):
         sign_in(page, "admin@example.com")
         page.wait_for_url("**/platform/", wait_until="networkidle")
         page.goto("/platform/courses")
-        page.get_by_role("link", name="New course").click()
+        _go(page, "New course")
         page.get_by_label("Title").fill("Negotiation Basics")
         page.get_by_role("button", name="Create course").click()
         expect(page.locator("h1")).to_have_text("Negotiation Basics")
@@ -52,8 +59,8 @@ def test_the_admin_builds_a_course_a_combo_and_two_offers(browser, live_server):
         page.get_by_role("button", name="Move up Closing").click()
         expect(page.locator("#lessons li .lesson-title")).to_have_text(["Preparing", "Closing", "Opening offer"])
 
-        page.get_by_role("link", name="Products").click()
-        page.get_by_role("link", name="New product").click()
+        _go(page, "Products")
+        _go(page, "New product")
         page.get_by_label("Name").fill("Sales Combo")
         page.get_by_label("Negotiation Basics").check()
         page.get_by_label("GDPR for Teams").check()
@@ -66,9 +73,9 @@ def test_the_admin_builds_a_course_a_combo_and_two_offers(browser, live_server):
         page.get_by_label("Start date").fill("2026-03-27")
         page.get_by_role("button", name="Preview").click()
         expect(preview).to_contain_text("Apr 3, 2026")
-        page.get_by_role("link", name="Sales Combo").click()
+        _go(page, "Sales Combo")
         _offer(page, "All at once", "149.50")
-        page.get_by_role("link", name="Sales Combo").click()
+        _go(page, "Sales Combo")
         offers = page.locator("#offers")
         expect(offers).to_contain_text("Weekly")
         expect(offers).to_contain_text("€99.00")

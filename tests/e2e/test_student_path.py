@@ -52,6 +52,7 @@ def test_the_demo_student_completes_a_course_reviewed_by_the_admin(browser, live
         sign_in(student, "student@example.com")
         student.wait_for_url("**/member/", wait_until="networkidle")
         student.get_by_role("link", name=COURSE).click()
+        student.wait_for_load_state("networkidle")
         expect(student.locator("h1")).to_have_text(COURSE)
         assert _states(student) == ["open", "scheduled", "scheduled", "locked", "locked"]
         expect(student.locator("#lesson-list")).to_contain_text("Opens on")
@@ -71,7 +72,9 @@ def test_the_demo_student_completes_a_course_reviewed_by_the_admin(browser, live
 
         _mark_done(student, "Welcome")
         _mark_done(student, "Tone of voice")
+        student.wait_for_load_state("networkidle")
         student.get_by_role("link", name="Active listening").click()
+        student.wait_for_load_state("networkidle")
         student.get_by_label("Your answer").fill("Listen first, then summarise what the customer said.")
         student.get_by_role("button", name="Hand in").click()
         expect(student.locator("#homework-status")).to_contain_text("waiting for a teacher's review")
@@ -79,12 +82,15 @@ def test_the_demo_student_completes_a_course_reviewed_by_the_admin(browser, live
         sign_in(admin, "admin@example.com")
         admin.wait_for_url("**/platform/", wait_until="networkidle")
         admin.get_by_role("link", name="Reviews").click()
+        admin.wait_for_load_state("networkidle")
         card = admin.locator("article", has_text="Active listening")
         expect(card).to_contain_text("Listen first")
         card.get_by_role("button", name="Accept").click()
         expect(admin.locator("main")).to_contain_text("Nothing to review.")
 
+        student.wait_for_load_state("networkidle")
         student.get_by_role("link", name="Back to the course").click()
+        student.wait_for_load_state("networkidle")
         assert _states(student) == ["done", "done", "done", "open", "open"]
         _mark_done(student, "Handling complaints")
         _lesson(student, "Wrap-up").get_by_role("button", name="Mark as done").click()
