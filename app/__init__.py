@@ -100,7 +100,7 @@ def _select_locale():
 def _select_timezone():
     from flask import current_app
 
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return current_app.config.get("AULA_TIMEZONE") or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -76,9 +76,16 @@ class Config:
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
 
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = os.environ.get("AULA_TIMEZONE", "Europe/Rome")
+    # The platform's time zone: times are shown in it, and release dates are whole days in it.
+    AULA_TIMEZONE = os.environ.get("AULA_TIMEZONE", "Europe/Rome")
+    BABEL_DEFAULT_TIMEZONE = AULA_TIMEZONE
     LANGUAGES = ["en", "it", "pt_BR"]
     AULA_CURRENCY = os.environ.get("AULA_CURRENCY", "EUR")
+    # Homework files: stored outside the web root, at most this many bytes each.
+    UPLOAD_DIR = os.environ.get("AULA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    HOMEWORK_MAX_BYTES = int(os.environ.get("AULA_HOMEWORK_MAX_BYTES", str(10 * 1024 * 1024)))
+    # No request body larger than the largest upload (plus room for the form around it): 413 otherwise.
+    MAX_CONTENT_LENGTH = HOMEWORK_MAX_BYTES + 1024 * 1024
 
     # Per address and email (guessing one account), and per address (spraying many).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

@@ -11,6 +11,7 @@ MESSAGES = {
     403: lambda: _("You do not have access to this page."),
     404: lambda: _("This page does not exist, or is not yours to see."),
     405: lambda: _("This action is not allowed here."),
+    413: lambda: _("What you sent is too large. Send a smaller file."),
     429: lambda: _("Too many attempts. Please wait a minute and try again."),
     500: lambda: _("Something went wrong on our side. Nothing was changed."),
 }
@@ -26,7 +27,7 @@ def _render_error(status: int, message: str | None = None):
 
 
 def init_app(app: Flask) -> None:
-    for status in (400, 403, 404, 405, 429):
+    for status in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(status, lambda e, s=status: _render_error(s))
 
     @app.errorhandler(CSRFError)

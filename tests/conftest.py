@@ -54,7 +54,8 @@ def database_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ.setdefault("AULA_INSTANCE_DIR", str(tmp_path_factory.mktemp("instance")))
-    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url,
+                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))})
 
     def _fresh_request_globals():
         # Tests keep one app context open across requests (so the test and

@@ -1,11 +1,16 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.access import Grant, GrantOverride, GrantSourceKind, GrantStatus, grant_enrolments
 from app.models.audit import AuditEvent
 from app.models.billing import Invoice, InvoiceLine, InvoiceStatus
-from app.models.catalog import Course, CoursePartner, Lesson, Offer, Product, product_courses
+from app.models.catalog import (
+    Course, CoursePartner, Lesson, Offer, Product, ProductKind, ReleaseMode, ReviewMethod, product_courses,
+)
 from app.models.email import EmailMessage, EmailStatus
 from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
-from app.models.progress import FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, LessonProgress
+from app.models.progress import (
+    FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, HomeworkStatus, HomeworkSubmission, LessonProgress,
+)
 from app.models.tenancy import Company, Partner, PartnerKind, PlatformSettings, Reseller
 from app.models.users import Role, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
@@ -25,6 +30,12 @@ __all__ = [
     "Enrolment",
     "EnrolmentStatus",
     "EntryKind",
+    "Grant",
+    "GrantOverride",
+    "GrantSourceKind",
+    "GrantStatus",
+    "HomeworkStatus",
+    "HomeworkSubmission",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -35,10 +46,14 @@ __all__ = [
     "PartnerKind",
     "PlatformSettings",
     "Product",
+    "ProductKind",
+    "ReleaseMode",
     "Reseller",
+    "ReviewMethod",
     "Role",
     "User",
     "Wallet",
     "WalletEntry",
+    "grant_enrolments",
     "product_courses",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -56,6 +57,26 @@ class CoursePartner(db.Model):
     partner = relationship("Partner")
 
 
+class ReviewMethod(str, enum.Enum):
+    """How a lesson's homework is reviewed under an offer."""
+
+    AUTOMATIC = "automatic"  # accepted as soon as it is handed in
+    TEACHER = "teacher"  # waits in the platform's review queue
+    NONE = "none"  # no homework is asked
+
+
+class ReleaseMode(str, enum.Enum):
+    """How an offer's release schedule is read: days after the start date, or fixed dates."""
+
+    DELAYS = "delays"
+    DATES = "dates"
+
+
+class ProductKind(str, enum.Enum):
+    ACCESS = "access"
+    ONE_OFF = "one_off"
+
+
 class Lesson(db.Model):
     __tablename__ = "lessons"
     __table_args__ = (sa.UniqueConstraint("course_id", "position", name="uq_lessons_course_position"),)
@@ -67,6 +88,7 @@ class Lesson(db.Model):
     body: Mapped[str] = mapped_column(sa.Text, default="")
     has_homework: Mapped[bool] = mapped_column(default=False)
     is_checkpoint: Mapped[bool] = mapped_column(default=False)
+    video_url: Mapped[str | None] = mapped_column(sa.String(500))
 
     course = relationship("Course", back_populates="lessons")
 
@@ -93,6 +115,8 @@ class Offer(db.Model):
         sa.CheckConstraint(
             "review_method IN ('automatic','teacher','none')", name="review_method_known"
         ),
+        sa.CheckConstraint("release_mode IN ('delays','dates')", name="release_mode_known"),
+        sa.CheckConstraint("lessons_available IS NULL OR lessons_available >= 1", name="lessons_available_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,8 +125,13 @@ class Offer(db.Model):
     price_cents: Mapped[int] = mapped_column(sa.Integer, default=0)
     # None = all lessons available.
     lessons_available: Mapped[int | None] = mapped_column(sa.Integer)
+    # Which list below the schedule reads (ReleaseMode).
+    release_mode: Mapped[str] = mapped_column(sa.String(10), default="delays", server_default="delays")
     # Days after the start date at which each lesson opens, by position; empty = all at once.
+    # A lesson past the end of the list opens with the last one listed.
     release_delays: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # ISO dates (platform time zone) at which each lesson opens, by position, in order.
+    release_dates: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     review_method: Mapped[str] = mapped_column(sa.String(20), default="automatic")
     checkpoints_enabled: Mapped[bool] = mapped_column(default=False)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -12,7 +13,8 @@ from app.models.base import StrEnum, UTCDateTime, utcnow
 class EnrolmentStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # a partner cancelled its paid enrolment (maybe refunded)
+    ENDED = "ended"  # every grant holding it was revoked; its progress is kept for a later grant
 
 
 # The statuses that make a user a participant of a course: at most one such
@@ -51,6 +53,7 @@ class Enrolment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     course = relationship("Course")

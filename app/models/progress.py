@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -76,3 +77,38 @@ class BulkEnrolment(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     course = relationship("Course")
+
+
+class HomeworkStatus(str, enum.Enum):
+    PENDING = "pending"  # waits for a teacher in the review queue
+    ACCEPTED = "accepted"
+    RETURNED = "returned"  # sent back with a comment; the student hands in again
+
+
+class HomeworkSubmission(db.Model):
+    """A student's homework for one lesson: a text answer or a file stored outside the web root."""
+
+    __tablename__ = "homework_submissions"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending','accepted','returned')", name="status_known"),
+        sa.Index("ix_homework_submissions_enrolment_lesson", "enrolment_id", "lesson_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id"))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    # The file as the student named it, and where it is stored (a random name under the upload folder).
+    file_name: Mapped[str | None] = mapped_column(sa.String(200))
+    stored_name: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    file_size: Mapped[int | None] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(20), default=HomeworkStatus.PENDING.value, index=True)
+    review_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrolment = relationship("Enrolment")
+    lesson = relationship("Lesson")
+    reviewed_by = relationship("User")

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import (
     Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, PartnerKind, Product, Reseller, Role, User,
 )
+from app.services import access
 from app.services.ledger import wallets
 from app.services.tenancy.settings import settings
 from app.services.people.users import create_user, find_user_by_email
@@ -86,6 +87,8 @@ def seed_demo() -> None:
         "price_cents": 14900, "release_delays": [0, 7, 14, 21, 28]})
     _get_or_create(Offer, product_id=safety.id, name="Standard", defaults={"price_cents": 4900})
 
+    _customer_care(admin, student)
+
     invoice = _get_or_create(Invoice, number="2026-0001", defaults={"customer_name": "Rossi S.r.l."})
     if not invoice.lines:
         db.session.add(InvoiceLine(invoice_id=invoice.id, product_id=bundle.id, description="Office Bundle",
@@ -93,7 +96,42 @@ def seed_demo() -> None:
         db.session.add(InvoiceLine(invoice_id=invoice.id, description="Setup fee", quantity=1,
                                    unit_price_cents=5000))
     db.session.flush()
-    _ = student
+
+
+CUSTOMER_CARE = [
+    # title, delay in days under the guided offer, checkpoint, homework
+    ("Welcome", 0, False, False),
+    ("Tone of voice", 7, False, False),
+    ("Active listening", 7, True, True),
+    ("Handling complaints", 14, False, False),
+    ("Wrap-up", 14, False, False),
+]
+
+
+def _customer_care(admin: User, student: User) -> None:
+    """A product with two offers, the guided one granted to the demo student.
+
+    Granted today, the student sees at once an open lesson, scheduled ones
+    (in a week) and locked ones (after the checkpoint with homework).
+    """
+    course = _get_or_create(Course, title="Customer Care Essentials", defaults={
+        "value_per_enrolment": 12, "assign_to_all_partners": True,
+        "description": "Talk to customers with care: a demo course released week by week."})
+    if not course.lessons:
+        for position, (title, _delay, checkpoint, homework) in enumerate(CUSTOMER_CARE, start=1):
+            db.session.add(Lesson(course_id=course.id, position=position, title=title, is_checkpoint=checkpoint,
+                                  has_homework=homework, body=f"{title}: the lesson's text, as a student reads it."))
+        db.session.flush()
+    product = _get_or_create(Product, name="Customer Care", defaults={"kind": "access"})
+    if not product.courses:
+        product.courses = [course]
+    guided = _get_or_create(Offer, product_id=product.id, name="Guided (weekly, with a checkpoint)", defaults={
+        "price_cents": 9900, "release_delays": [delay for _t, delay, _c, _h in CUSTOMER_CARE],
+        "checkpoints_enabled": True, "review_method": "teacher"})
+    _get_or_create(Offer, product_id=product.id, name="Self-paced (everything open)", defaults={
+        "price_cents": 12900, "release_delays": [], "checkpoints_enabled": False, "review_method": "automatic"})
+    db.session.flush()
+    access.grant_product(admin, student, product, guided, source=access.GrantSource.manual("demo:customer-care"))
 
 
 def _has_entries(wallet) -> bool:

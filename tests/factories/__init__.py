@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from tests.factories.access import AccessFactory
 from tests.factories.catalog import CatalogFactory
 from tests.factories.people import PASSWORD, PeopleFactory
 from tests.factories.tenancy import TenancyFactory
@@ -18,7 +19,7 @@ __all__ = ["PASSWORD", "Factory"]
 _seq = itertools.count(1)
 
 
-class Factory(TenancyFactory, PeopleFactory, CatalogFactory):
+class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory):
     def __init__(self, db):
         self.db = db
         self._admin = None

@@ -12,15 +12,7 @@ from app.extensions import db
 from app.models import Course
 from app.services.catalog import pricing as catalog
 from app.services import DomainError
-from app.web import apply_refusal, paginate, refuse, render
-
-PAGE_SIZE = 50
-
-
-@bp.route("/courses")
-def courses_list():
-    page = paginate(catalog.courses_query(), per_page=PAGE_SIZE)
-    return render("platform/courses/list.html", page=page, owners=catalog.owner_names(page.items))
+from app.web import apply_refusal, refuse, render
 
 
 def _form_data(course: Course, prices: list[catalog.PartnerPrice]) -> dict:

@@ -3,28 +3,26 @@
 An own course (``Course.owner_partner_id``) is visible only to its partner
 and free for it (app.services.catalog.pricing.price_for). Only a whitelabel
 partner may have them. Every function is scoped to one partner: another
-partner's course is never found or changed through it. Functions add and
-flush; the caller commits once.
-
-Lesson order: positions are 1..n without gaps, unique per course. Changes to
-the order lock the course row first (PostgreSQL; SQLite's BEGIN IMMEDIATE
-already serialises writers), so two admins reordering at once queue instead
-of colliding on the unique position.
+partner's course is never found or changed through it; the lessons
+themselves (and their order) are app.services.catalog.lessons', shared with
+the platform's catalog. Functions add and flush; the caller commits once.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Course, Lesson, LessonProgress, Partner, User
+from app.models import Course, Lesson, Partner, User
 from app.services import DomainError, audit
+from app.services.catalog import lessons as catalog_lessons
+from app.services.catalog.lessons import (  # noqa: F401 (part of this module's vocabulary)
+    BODY_MAX, DESCRIPTION_MAX, TITLE_MAX, LessonHasProgress, lesson_counts, lessons_with_progress,
+)
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 5000
-BODY_MAX = 50000
+# A refusal of the partner's input (``field`` names the form field at fault).
+OwnCourseInvalid = catalog_lessons.CatalogInvalid
 
 
 class NotWhitelabel(DomainError):
@@ -33,17 +31,6 @@ class NotWhitelabel(DomainError):
 
 class NotYourCourse(DomainError):
     pass
-
-
-class OwnCourseInvalid(DomainError):
-    """The data breaks a rule; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message):
-        super().__init__(message, field=field)
-
-
-class LessonHasProgress(DomainError):
-    """A lesson a participant has already done cannot be deleted."""
 
 
 # --- reading -------------------------------------------------------------------
@@ -63,15 +50,8 @@ def own_courses_of(partner: Partner) -> list[Course]:
     ).scalars().all()
 
 
-def lesson_counts(courses: list[Course]) -> dict[int, int]:
-    ids = [course.id for course in courses]
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Lesson.course_id, sa.func.count(Lesson.id))
-        .where(Lesson.course_id.in_(ids))
-        .group_by(Lesson.course_id)
-    ).all())
+def find_lesson(course: Course, lesson_id: int) -> Lesson | None:
+    return catalog_lessons.find_lesson(course, lesson_id)
 
 
 def find_own_course(partner: Partner, course_id: int) -> Course | None:
@@ -81,21 +61,6 @@ def find_own_course(partner: Partner, course_id: int) -> Course | None:
     return db.session.execute(
         sa.select(Course).where(Course.id == course_id, Course.owner_partner_id == partner.id)
     ).scalar_one_or_none()
-
-
-def find_lesson(course: Course, lesson_id: int) -> Lesson | None:
-    return db.session.execute(
-        sa.select(Lesson).where(Lesson.id == lesson_id, Lesson.course_id == course.id)
-    ).scalar_one_or_none()
-
-
-def lessons_with_progress(course: Course) -> set[int]:
-    """Ids of the course's lessons some participant has done (these cannot be deleted)."""
-    return set(db.session.execute(
-        sa.select(LessonProgress.lesson_id).distinct()
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(Lesson.course_id == course.id)
-    ).scalars())
 
 
 # --- checks ----------------------------------------------------------------------
@@ -112,55 +77,14 @@ def _require_owner(partner: Partner, course: Course) -> None:
         raise NotYourCourse(str(_l("This course does not belong to your organisation.")))
 
 
-def _title(value: str | None, field: str = "title") -> str:
-    title = " ".join((value or "").split())
-    if not title:
-        raise OwnCourseInvalid(field, _l("Enter a title."))
-    if len(title) > TITLE_MAX:
-        raise OwnCourseInvalid(field, _l("A title has at most %(n)s characters.", n=TITLE_MAX))
-    return title
-
-
-def _text(value: str | None, field: str, limit: int) -> str:
-    text = (value or "").replace("\r\n", "\n").strip()
-    if len(text) > limit:
-        raise OwnCourseInvalid(field, _l("At most %(n)s characters.", n=limit))
-    return text
-
-
-def _lock(course: Course) -> list[Lesson]:
-    """Lock the course row, then read its lessons fresh, in order."""
-    db.session.execute(sa.select(Course.id).where(Course.id == course.id).with_for_update())
-    return db.session.execute(
-        sa.select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-
-
-def _renumber(lessons: list[Lesson]) -> None:
-    """Positions 1..n in the given order, one row at a time so no two ever share a position.
-
-    Rows that move are first parked on negative positions (free by
-    construction), then placed; PostgreSQL checks a unique constraint row by
-    row, so a single ``UPDATE ... SET position = position - 1`` could collide.
-    """
-    moving = [(lesson, number) for number, lesson in enumerate(lessons, start=1) if lesson.position != number]
-    for lesson, number in moving:
-        lesson.position = -number
-    db.session.flush()
-    for lesson, number in moving:
-        lesson.position = number
-    db.session.flush()
-
-
 # --- courses ---------------------------------------------------------------------
 
 
 def create_own_course(actor: User, partner: Partner, title: str, description: str = "") -> Course:
     _require_whitelabel(partner)
     course = Course(
-        title=_title(title),
-        description=_text(description, "description", DESCRIPTION_MAX),
+        title=catalog_lessons.clean_title(title),
+        description=catalog_lessons.clean_text(description, "description", DESCRIPTION_MAX),
         owner_partner_id=partner.id,
         value_per_enrolment=0,
         assign_to_all_partners=False,
@@ -174,8 +98,8 @@ def create_own_course(actor: User, partner: Partner, title: str, description: st
 def update_own_course(actor: User, partner: Partner, course: Course, title: str, description: str = "") -> Course:
     _require_owner(partner, course)
     before = {"title": course.title, "description": course.description}
-    course.title = _title(title)
-    course.description = _text(description, "description", DESCRIPTION_MAX)
+    course.title = catalog_lessons.clean_title(title)
+    course.description = catalog_lessons.clean_text(description, "description", DESCRIPTION_MAX)
     db.session.flush()
     after = {"title": course.title, "description": course.description}
     if after != before:
@@ -185,96 +109,36 @@ def update_own_course(actor: User, partner: Partner, course: Course, title: str,
     return course
 
 
-# --- lessons ---------------------------------------------------------------------
+# --- lessons (the shared home of lesson ordering does the work) ----------------------------
 
 
 def add_lesson(
     actor: User, partner: Partner, course: Course, title: str, body: str = "",
-    has_homework: bool = False, is_checkpoint: bool = False,
+    has_homework: bool = False, is_checkpoint: bool = False, video_url: str | None = None,
 ) -> Lesson:
     """A new lesson at the end of the course."""
     _require_owner(partner, course)
-    title = _title(title)
-    body = _text(body, "body", BODY_MAX)
-    lessons = _lock(course)
-    lesson = Lesson(
-        course_id=course.id, position=len(lessons) + 1, title=title, body=body,
-        has_homework=bool(has_homework), is_checkpoint=bool(is_checkpoint),
-    )
-    _renumber(lessons)  # heals a gap older data may have left; a no-op otherwise
-    db.session.add(lesson)
-    db.session.flush()
-    db.session.expire(course, ["lessons"])
-    audit.record(actor, "lesson.added", lesson, partner_id=partner.id,
-                 course_id=course.id, title=lesson.title, position=lesson.position)
-    return lesson
+    return catalog_lessons.add_lesson(actor, course, title, body, has_homework, is_checkpoint, video_url)
 
 
 def update_lesson(
     actor: User, partner: Partner, lesson: Lesson, title: str, body: str = "",
-    has_homework: bool = False, is_checkpoint: bool = False,
+    has_homework: bool = False, is_checkpoint: bool = False, video_url: str | None = None,
 ) -> Lesson:
     _require_owner(partner, lesson.course)
-    before = {"title": lesson.title, "body": lesson.body,
-              "has_homework": lesson.has_homework, "is_checkpoint": lesson.is_checkpoint}
-    lesson.title = _title(title)
-    lesson.body = _text(body, "body", BODY_MAX)
-    lesson.has_homework = bool(has_homework)
-    lesson.is_checkpoint = bool(is_checkpoint)
-    db.session.flush()
-    after = {"title": lesson.title, "body": lesson.body,
-             "has_homework": lesson.has_homework, "is_checkpoint": lesson.is_checkpoint}
-    if after != before:
-        changed = sorted(key for key in after if after[key] != before[key])
-        audit.record(actor, "lesson.updated", lesson, partner_id=partner.id,
-                     course_id=lesson.course_id, changed=changed, title=lesson.title)
-    return lesson
+    return catalog_lessons.update_lesson(actor, lesson, title, body, has_homework, is_checkpoint, video_url)
 
 
 def move_lesson(actor: User, partner: Partner, lesson: Lesson, direction: str) -> bool:
     """Swap the lesson with its neighbour ``up`` or ``down``; False at either end."""
-    course = lesson.course
-    _require_owner(partner, course)
-    if direction not in ("up", "down"):
-        raise OwnCourseInvalid("direction", _l("Move a lesson up or down."))
-    lessons = _lock(course)
-    index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
-    if index is None:  # deleted meanwhile
-        raise NotYourCourse(str(_l("This lesson no longer exists.")))
-    other = index - 1 if direction == "up" else index + 1
-    if other < 0 or other >= len(lessons):
-        return False
-    lessons[index], lessons[other] = lessons[other], lessons[index]
-    before = lesson.position
-    _renumber(lessons)
-    db.session.expire(course, ["lessons"])
-    audit.record(actor, "lesson.moved", lesson, partner_id=partner.id, course_id=course.id,
-                 title=lesson.title, before=before, after=lesson.position)
-    return True
+    _require_owner(partner, lesson.course)
+    try:
+        return catalog_lessons.move_lesson(actor, lesson, direction)
+    except catalog_lessons.LessonGone as gone:
+        raise NotYourCourse(gone.message) from None
 
 
 def delete_lesson(actor: User, partner: Partner, lesson: Lesson) -> None:
     """Delete a lesson nobody has progress on, and close the gap it leaves."""
-    course = lesson.course
-    _require_owner(partner, course)
-    lessons = _lock(course)
-    refusal = LessonHasProgress(str(_l(
-        "“%(title)s” cannot be deleted: participants have already completed it. "
-        "Edit it instead, or leave it in place.", title=lesson.title)))
-    done = db.session.execute(
-        sa.select(LessonProgress.id).where(LessonProgress.lesson_id == lesson.id).limit(1)
-    ).first()
-    if done is not None:
-        raise refusal
-    details = {"course_id": course.id, "title": lesson.title, "position": lesson.position}
-    try:
-        # Progress recorded between the check and the delete trips the foreign key:
-        # the same refusal, not an error page.
-        with db.session.begin_nested():
-            db.session.delete(lesson)
-            db.session.flush()
-    except IntegrityError:
-        raise refusal from None
-    _renumber([item for item in lessons if item is not lesson])
-    db.session.expire(course, ["lessons"])
-    audit.record(actor, "lesson.deleted", lesson, partner_id=partner.id, **details)
+    _require_owner(partner, lesson.course)
+    catalog_lessons.delete_lesson(actor, lesson)

@@ -17,6 +17,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import DomainError, audit
 from app.services.catalog.pricing import CourseNotShared, require_price  # noqa: F401  (refusals of enrol_student)
+from app.services.access import participation
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.people.students import NotYourStudent, check_student  # noqa: F401  (a refusal of these use cases)
@@ -38,17 +39,6 @@ class EnrolmentNotActive(DomainError):
 
 
 # --- rules -----------------------------------------------------------------------
-
-
-def participation(student: User, course: Course) -> Enrolment | None:
-    """The student's current participation in the course (active, or completed and kept)."""
-    return db.session.execute(
-        db.select(Enrolment).where(
-            Enrolment.user_id == student.id,
-            Enrolment.course_id == course.id,
-            Enrolment.status.in_(PARTICIPATING),
-        )
-    ).scalars().first()
 
 
 def participating_user_ids(course: Course, user_ids: list[int], chunk: int = 500) -> set[int]:
@@ -107,7 +97,8 @@ def enrol_locked(
     (``require_price``). Raises AlreadyEnrolled or InsufficientCredits before
     writing anything. A bulk enrolment passes ``warn_low_balance=False`` and warns once itself.
     """
-    if participation(student, course) is not None:
+    participation.lock_participant(student)
+    if participation.participating_enrolment(student, course) is not None:
         raise AlreadyEnrolled(_l("%(student)s is already enrolled in %(course)s. Nothing was charged.",
                                  student=student.email, course=course.title))
     if wallet.balance < price:
@@ -115,17 +106,9 @@ def enrol_locked(
         if wallet.balance < price:
             raise InsufficientCredits(needed=price, available=wallet.balance)
 
-    enrolment = Enrolment(
-        user_id=student.id,
-        course_id=course.id,
-        partner_id=partner.id,
-        status=EnrolmentStatus.ACTIVE,
-        start_date=utcnow().date(),
-        credits_charged=price,
-        enrolled_by_id=actor.id,
-    )
-    db.session.add(enrolment)
-    db.session.flush()
+    # The one participation function every way in uses (app.services.access).
+    enrolment, _new = participation.join_course(actor, student, course, start_date=participation.today(),
+                                                partner=partner, credits=price)
     entry = wallets.debit_for_enrolment(
         wallet, price, enrolment_id=enrolment.id, actor=actor,
         note=f"{student.email} — {course.title}",
@@ -144,8 +127,12 @@ def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> Wal
         raise NotYourStudent(_l("This enrolment does not belong to your organisation."))
     if enrolment.status != EnrolmentStatus.ACTIVE:
         raise EnrolmentNotActive(_l("This enrolment is no longer active."))
-    enrolment.status = EnrolmentStatus.CANCELLED
-    enrolment.cancelled_at = utcnow()
+    if participation.active_grants_holding(enrolment):
+        # A grant holds it too: the partner's hold ends (and is refunded below), the participation stays.
+        enrolment.partner_id = None
+    else:
+        enrolment.status = EnrolmentStatus.CANCELLED
+        enrolment.cancelled_at = utcnow()
     refund_entry = None
     if settings().refund_on_cancel and enrolment.credits_charged:
         debit = db.session.execute(
@@ -181,6 +168,6 @@ def partner_enrolments_query(partner: Partner, *, status: str | None = None, cou
 def enrolments_of(user: User) -> list[Enrolment]:
     return db.session.execute(
         db.select(Enrolment)
-        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.CANCELLED)
+        .where(Enrolment.user_id == user.id, Enrolment.status.in_(PARTICIPATING))
         .order_by(Enrolment.created_at.desc())
     ).scalars().all()

@@ -1,0 +1,33 @@
+"""Access: grants of products, participation in courses, access settings and THE lesson-state resolver.
+
+Every area that lets a user into a course calls this package (reseller
+orders, invoice seats, the CRM, a partner's paid enrolment); every page,
+guard and email that needs a lesson's state asks ``lesson_states``.
+
+Public API (functions add and flush; the caller commits once):
+
+- ``grant_product(actor, user, product, offer, *, source, start_date=None) -> Grant``
+  idempotent per ``source`` (a ``GrantSource(kind, id)``); holds one enrolment per course.
+- ``revoke_grant(actor, grant) -> list[Enrolment]`` ends the enrolments nothing else holds (progress kept).
+- ``find_grant(source)``, ``grants_of(user)``.
+- ``override_settings(actor, grant, {field: value}, *, reason)``, ``reset_to_offer(actor, grant, fields, *, reason)``,
+  ``override_history(grant)``; field names in ``Field``; ``INHERIT`` as a value resets one field.
+- ``effective_settings(grant) -> AccessSettings``; ``offer_settings(offer)``.
+- ``lesson_states(enrolment, today=None, *, grant=None) -> list[LessonState]``; ``lesson_state(enrolment, lesson)``.
+- ``join_course(actor, user, course, *, start_date, partner=None, credits=0)`` the one participation
+  function (used by grants and by the partner's paid enrolment); ``participating_enrolment(user, course)``.
+- ``today()`` the platform's calendar day.
+"""
+
+from app.services.access.grants import (  # noqa: F401
+    GrantRefused, SourceAlreadyUsed, find_grant, grant_product, grants_of, revoke_grant,
+)
+from app.services.access.participation import (  # noqa: F401
+    join_course, lock_participant, participating_enrolment, today,
+)
+from app.services.access.resolver import LessonState, State, lesson_state, lesson_states  # noqa: F401
+from app.services.access.settings import (  # noqa: F401
+    INHERIT, AccessSettings, Field, SettingsInvalid, effective_settings, offer_settings, override_history,
+    override_settings, reset_to_offer,
+)
+from app.services.access.sources import GrantSource  # noqa: F401

@@ -1,0 +1,114 @@
+"""Participation: the one Enrolment per user and course, however the user got in.
+
+Every way in (a grant of a product, a partner's paid enrolment) calls
+``join_course``: it links to the user's participating enrolment (active or
+completed) if there is one, reactivates one that was ended (its progress is
+kept), or creates it. A user never has two participating enrolments in one
+course. Changes to one user's participation are serialised on the user's row
+(``lock_participant``): take it last, after any wallet or invoice lock.
+
+Who holds an enrolment: the active grants linked to it, and the partner that
+paid for it (``Enrolment.partner_id``, until the partner cancels). When the
+last holder goes, the enrolment is ended (status ``ended``), never deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import (
+    PARTICIPATING, Course, Enrolment, EnrolmentStatus, Grant, GrantStatus, Partner, User, grant_enrolments,
+)
+from app.models.base import utcnow
+
+
+def platform_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("AULA_TIMEZONE") or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def today(now: datetime | None = None) -> date:
+    """The calendar day in the platform's time zone (release dates are whole days there)."""
+    return (now or utcnow()).astimezone(platform_zone()).date()
+
+
+def lock_participant(user: User) -> None:
+    """Serialise participation changes of one user (row lock; SQLite's BEGIN IMMEDIATE does it already)."""
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update()).all()
+
+
+def participating_enrolment(user: User, course: Course) -> Enrolment | None:
+    """The user's current enrolment in the course (active, or completed and kept), if any."""
+    return db.session.execute(
+        sa.select(Enrolment).where(
+            Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.status.in_(PARTICIPATING),
+        ).order_by(Enrolment.id.desc())
+    ).scalars().first()
+
+
+def join_course(actor: User | None, user: User, course: Course, *, start_date: date,
+                partner: Partner | None = None, credits: int = 0) -> tuple[Enrolment, bool]:
+    """The user's one participating enrolment in ``course``: linked, reactivated or created.
+
+    Returns ``(enrolment, is_new)``; ``is_new`` is False when an enrolment the
+    user already had was linked (or reactivated). ``partner`` marks a partner's
+    paid enrolment: it holds the enrolment and paid ``credits``. The partner's
+    caller refuses (and charges nothing) when the user already participates,
+    and a paid enrolment is always a new row (its debit is keyed by the
+    enrolment's id), so only grants reactivate an ended enrolment.
+    """
+    current = participating_enrolment(user, course)
+    if current is not None:
+        return current, False
+    ended = None if partner is not None else db.session.execute(
+        sa.select(Enrolment).where(
+            Enrolment.user_id == user.id, Enrolment.course_id == course.id,
+            Enrolment.status == EnrolmentStatus.ENDED.value,
+        ).order_by(Enrolment.id.desc())
+    ).scalars().first()
+    if ended is not None:
+        ended.status = (EnrolmentStatus.COMPLETED if ended.completed_at else EnrolmentStatus.ACTIVE).value
+        ended.ended_at = None
+        ended.start_date = start_date
+        db.session.flush()
+        return ended, False
+    enrolment = Enrolment(
+        user_id=user.id, course_id=course.id, status=EnrolmentStatus.ACTIVE.value, start_date=start_date,
+        partner_id=partner.id if partner else None, credits_charged=credits if partner else 0,
+        enrolled_by_id=actor.id if actor else None,
+    )
+    db.session.add(enrolment)
+    db.session.flush()
+    return enrolment, True
+
+
+def active_grants_holding(enrolment: Enrolment) -> list[Grant]:
+    """The active grants linked to the enrolment, newest first (the first one's settings apply)."""
+    if enrolment.id is None:
+        return []
+    return db.session.execute(
+        sa.select(Grant).join(grant_enrolments, grant_enrolments.c.grant_id == Grant.id)
+        .where(grant_enrolments.c.enrolment_id == enrolment.id, Grant.status == GrantStatus.ACTIVE.value)
+        .order_by(Grant.id.desc())
+    ).scalars().all()
+
+
+def is_held(enrolment: Enrolment) -> bool:
+    """Whether a partner's payment or an active grant still holds the enrolment."""
+    if enrolment.partner_id is not None and enrolment.status != EnrolmentStatus.CANCELLED.value:
+        return True
+    return bool(active_grants_holding(enrolment))
+
+
+def end_if_unheld(enrolment: Enrolment) -> bool:
+    """End a participating enrolment nobody holds any more (progress kept); whether it ended."""
+    if enrolment.status not in PARTICIPATING or is_held(enrolment):
+        return False
+    enrolment.status = EnrolmentStatus.ENDED.value
+    enrolment.ended_at = utcnow()
+    db.session.flush()
+    return True

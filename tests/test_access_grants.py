@@ -1,0 +1,209 @@
+"""Grants: one per source, one enrolment per course, revoking ends only what nothing else holds."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import Enrolment, Grant, LessonProgress, Role
+from app.services import access
+from app.services.access import grants as grants_svc
+from app.services.access.sources import SourceInvalid
+from app.services.enrolment import enrol as enrol_svc
+from app.services.enrolment.progress import mark_lesson_done
+
+
+@pytest.fixture
+def student(factory):
+    return factory.student(factory.partner())
+
+
+def _enrolments(db, user):
+    return db.session.execute(
+        sa.select(Enrolment).where(Enrolment.user_id == user.id).order_by(Enrolment.id)).scalars().all()
+
+
+def test_a_grant_makes_the_user_a_participant_of_every_course_of_the_product(db, factory, student):
+    first, second = factory.course(), factory.course()
+    product, offer = factory.product(first, second)
+    grant = factory.grant(student, product, offer, start_date=date(2026, 3, 1))
+    assert sorted(e.course_id for e in grant.enrolments) == sorted([first.id, second.id])
+    assert all(e.status == "active" and e.start_date == date(2026, 3, 1) for e in grant.enrolments)
+
+
+def test_the_same_source_twice_returns_the_first_grant_and_enrols_once(db, factory, student):
+    product, offer = factory.product()
+    first = factory.grant(student, product, offer, key="crm-1")
+    again = factory.grant(student, product, offer, key="crm-1")
+    assert again.id == first.id
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
+    assert len(_enrolments(db, student)) == 1
+
+
+def test_the_same_source_for_another_user_is_refused(db, factory, student):
+    product, offer = factory.product()
+    factory.grant(student, product, offer, key="crm-2")
+    with pytest.raises(access.SourceAlreadyUsed):
+        factory.grant(factory.student(factory.partner()), product, offer, key="crm-2")
+
+
+def test_a_source_lost_in_a_race_returns_the_winners_grant(db, factory, student, monkeypatch):
+    """The other transaction inserted the same source between our look-up and our insert."""
+    product, offer = factory.product()
+    winner = factory.grant(student, product, offer, key="race")
+    real_find = grants_svc.find_grant
+    calls = []
+
+    def find_too_early(source):
+        calls.append(source)
+        return None if len(calls) == 1 else real_find(source)
+
+    monkeypatch.setattr(grants_svc, "find_grant", find_too_early)
+    again = factory.grant(student, product, offer, key="race")
+    assert again.id == winner.id and len(calls) == 2
+    assert len(_enrolments(db, student)) == 1
+
+
+def test_the_database_refuses_two_grants_of_one_source(db, factory, student):
+    product, offer = factory.product()
+    factory.grant(student, product, offer, key="dup")
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(Grant(user_id=student.id, product_id=product.id, offer_id=offer.id,
+                                 source_kind="manual", source_id="dup", start_date=date(2026, 1, 1)))
+            db.session.flush()
+
+
+def test_a_source_needs_a_known_kind_and_an_id():
+    with pytest.raises(SourceInvalid):
+        access.GrantSource("gift", "1")
+    with pytest.raises(SourceInvalid):
+        access.GrantSource.manual("  ")
+    assert str(access.GrantSource.order_line(7)) == "order_line:7"
+
+
+def test_a_second_way_in_links_to_the_existing_enrolment(db, factory, student):
+    course = factory.course()
+    product_a, offer_a = factory.product(course)
+    product_b, offer_b = factory.product(course, factory.course())
+    a = factory.grant(student, product_a, offer_a)
+    b = factory.grant(student, product_b, offer_b)
+    shared = [e for e in b.enrolments if e.course_id == course.id][0]
+    assert shared.id == a.enrolments[0].id
+    assert len(_enrolments(db, student)) == 2
+
+
+def test_revoking_ends_the_enrolments_and_keeps_their_progress(db, factory, student):
+    product, offer = factory.product()
+    grant = factory.grant(student, product, offer)
+    enrolment = grant.enrolments[0]
+    mark_lesson_done(student, enrolment, enrolment.course.lessons[0])
+    ended = access.revoke_grant(factory.platform_admin(), grant)
+    assert ended == [enrolment] and enrolment.status == "ended" and grant.status == "revoked"
+    assert db.session.scalar(sa.select(sa.func.count()).where(LessonProgress.enrolment_id == enrolment.id)) == 1
+
+
+def test_a_later_grant_finds_the_ended_enrolment_and_its_progress_again(db, factory, student):
+    product, offer = factory.product()
+    grant = factory.grant(student, product, offer)
+    enrolment = grant.enrolments[0]
+    mark_lesson_done(student, enrolment, enrolment.course.lessons[0])
+    access.revoke_grant(None, grant)
+    again = factory.grant(student, product, offer)
+    assert again.enrolments == [enrolment] and enrolment.status == "active"
+    assert access.lesson_states(enrolment)[0].state == access.State.DONE
+
+
+def test_revoking_keeps_an_enrolment_another_grant_holds(db, factory, student):
+    course = factory.course()
+    product_a, offer_a = factory.product(course)
+    product_b, offer_b = factory.product(course)
+    a = factory.grant(student, product_a, offer_a)
+    factory.grant(student, product_b, offer_b)
+    assert access.revoke_grant(None, a) == []
+    assert a.enrolments[0].status == "active"
+
+
+def test_revoking_keeps_an_enrolment_a_partner_paid_for(db, factory):
+    partner = factory.partner(credits=50)
+    admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    student = factory.student(partner)
+    course = factory.course(value=10)
+    paid = enrol_svc.enrol_student(admin, partner, student, course)
+    product, offer = factory.product(course)
+    grant = factory.grant(student, product, offer)
+    assert grant.enrolments == [paid]
+    assert access.revoke_grant(None, grant) == []
+    assert paid.status == "active"
+
+
+def test_revoking_twice_changes_nothing(db, factory, student):
+    product, offer = factory.product()
+    grant = factory.grant(student, product, offer)
+    access.revoke_grant(None, grant)
+    assert access.revoke_grant(None, grant) == []
+
+
+def test_a_partner_cannot_charge_for_a_course_a_grant_already_gives(db, factory):
+    partner = factory.partner(credits=50)
+    admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    student = factory.student(partner)
+    course = factory.course(value=10)
+    product, offer = factory.product(course)
+    factory.grant(student, product, offer)
+    with pytest.raises(enrol_svc.AlreadyEnrolled):
+        enrol_svc.enrol_student(admin, partner, student, course)
+    assert partner.wallet.balance == 50
+
+
+def test_a_partner_cancelling_an_enrolment_a_grant_also_holds_keeps_the_participation(db, factory):
+    partner = factory.partner(credits=50)
+    admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    student = factory.student(partner)
+    course = factory.course(value=10)
+    paid = enrol_svc.enrol_student(admin, partner, student, course)
+    product, offer = factory.product(course)
+    factory.grant(student, product, offer)
+    enrol_svc.cancel_enrolment(admin, partner, paid)
+    assert paid.status == "active" and paid.partner_id is None
+    assert partner.wallet.balance == 50  # refunded
+
+
+def test_the_partner_enrolment_goes_through_the_participation_function(db, factory, monkeypatch):
+    from app.services.access import participation
+
+    partner = factory.partner(credits=50)
+    admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    student = factory.student(partner)
+    calls = []
+    real = participation.join_course
+    monkeypatch.setattr(participation, "join_course", lambda *a, **k: calls.append(k) or real(*a, **k))
+    enrolment = enrol_svc.enrol_student(admin, partner, student, factory.course(value=10))
+    assert calls and calls[0]["partner"] is partner and calls[0]["credits"] == 10
+    assert enrolment.partner_id == partner.id and enrolment.credits_charged == 10
+
+
+@pytest.mark.parametrize("problem", ["no_course", "other_offer", "one_off"])
+def test_a_grant_that_cannot_give_courses_is_refused(db, factory, student, problem):
+    from app.models import Product
+
+    product, offer = factory.product()
+    if problem == "no_course":
+        product.courses = []
+    elif problem == "other_offer":
+        offer = factory.product()[1]
+    else:
+        product.kind = "one_off"
+    db.session.flush()
+    with pytest.raises(access.GrantRefused):
+        factory.grant(student, product, offer)
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
+    assert Product  # noqa: the model is the subject
+
+
+def test_a_grant_starts_today_in_the_platform_time_zone_by_default(db, factory, student, monkeypatch):
+    from app.services.access import participation
+
+    monkeypatch.setattr(participation, "today", lambda now=None: date(2026, 7, 4))
+    product, offer = factory.product()
+    assert factory.grant(student, product, offer).start_date == date(2026, 7, 4)
