@@ -159,12 +159,12 @@ def test_a_refused_deduction_keeps_its_key_and_applies_once_corrected(client, db
 
 
 @pytest.mark.parametrize("amount, message", [
-    ("0", "Enter a whole number from 1"),
-    ("-3", "Enter a whole number from 1"),
+    ("0", "Enter a whole number, 1 or more."),
+    ("-3", "Enter a whole number, 1 or more."),
     ("abc", "Enter a whole number, e.g. 25."),
     ("1.5", "Enter a whole number, e.g. 25."),
     ("", "Enter the number of credits."),
-    (str(wallets.MAX_AMOUNT + 1), "Enter a whole number from 1"),
+    (str(wallets.MAX_AMOUNT + 1), "Enter a whole number, at most 1,000,000,000."),
 ])
 @pytest.mark.parametrize("operation", ["recharge", "deduct"])
 def test_bad_amounts_are_refused(client, db, factory, admin, operation, amount, message):
