@@ -88,6 +88,13 @@ class Config:
     # werkzeug's default (scrypt) in production; tests use a cheaper one.
     PASSWORD_HASH_METHOD = os.environ.get("AULA_PASSWORD_HASH", "scrypt")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not stop people signing in: Flask-Limiter logs a warning
+    # ("falling back to in-memory storage"), counts in this process until Redis
+    # answers again, and swallows (and logs) any other storage error. A Redis
+    # that hangs gives up after half a second instead of holding the login.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
     # How often a retried email is attempted (seconds between attempts).
     EMAIL_RETRY_INTERVALS = [30, 120, 600, 3600]
