@@ -205,6 +205,18 @@ def test_a_key_already_used_on_another_wallet_is_refused(client, db, factory, ad
     assert (balance_of(db, first), balance_of(db, second)) == (4, 0)
 
 
+def test_a_key_sent_again_with_another_amount_is_refused_with_the_ledgers_reason(client, db, factory, admin):
+    partner = factory.partner(credits=0)
+    key = str(uuid.uuid4())
+    post_operation(client, partner, "recharge", "4", key=key)
+    response = post_operation(client, partner, "recharge", "5", key=key)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "already used for another operation (Recharge of 4 credits)" in html
+    assert f'value="{key}"' not in html  # a fresh key to send again
+    assert balance_of(db, partner) == 4
+
+
 def test_a_deduction_crossing_the_threshold_warns_the_partner_admins(client, db, factory, admin):
     partner = factory.partner(name="Low", credits=30, low_balance_threshold=20)
     partner_admin = factory.user(Role.PARTNER_ADMIN, partner=partner)

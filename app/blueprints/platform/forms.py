@@ -93,11 +93,15 @@ class WalletOperationForm(FlaskForm):
         form.idempotency_key.data = _new_key()
         return form
 
+    def renew_key(self, reason) -> None:
+        """A fresh key, so the re-rendered form can be sent again, and why it was needed."""
+        self.idempotency_key.data = _new_key()
+        self.form_errors.append(reason)
+
     def renew_key_if_invalid(self) -> None:
-        """A missing or forged key is replaced, so the re-rendered form can be sent again."""
+        """A missing or forged key is replaced."""
         if self.idempotency_key.errors:
-            self.idempotency_key.data = _new_key()
-            self.form_errors.append(_l("This form had expired. Check the values and send it again."))
+            self.renew_key(_l("This form had expired. Check the values and send it again."))
 
 
 class PlatformSettingsForm(FlaskForm):

@@ -16,7 +16,7 @@ from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
 from app.services.people.users import EmailTaken
-from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount
+from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount, InvalidRequestKey
 from app.transactions import commit
 from app.web import is_htmx, refuse, render
 
@@ -151,8 +151,8 @@ def partner_credits(partner_id, operation):
                   available=error.available, partner=partner.name, amount=form.amount.data)
             ]
             context["balance"] = error.available
-        except IdempotencyKeyReused:
-            form.idempotency_key.errors = [_("This request key belongs to another wallet.")]
+        except (IdempotencyKeyReused, InvalidRequestKey) as error:
+            form.renew_key(error.message)
         except InvalidAmount as error:
             form.form_errors.append(error.message)
         else:

@@ -154,7 +154,6 @@ def _enrol_locked(
     entry = wallets.debit_for_enrolment(
         wallet, price, enrolment_id=enrolment.id, actor=actor,
         note=f"{student.email} — {course.title}",
-        idempotency_key=f"enrolment:{enrolment.id}:debit",
     )
     audit.record(actor, "enrolment.created", enrolment, partner_id=partner.id,
                  student=student.email, course=course.title, credits=price)
