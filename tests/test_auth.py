@@ -107,3 +107,32 @@ def test_rate_limit_is_per_account_so_colleagues_behind_one_address_can_log_in(c
     for _ in range(6):
         login(client, victim.email, "wrong")
     assert login(client, colleague.email).status_code == 302
+
+
+@pytest.mark.parametrize("account", ["unknown", "no password yet", "deactivated", "wrong password", "right"])
+def test_every_login_attempt_checks_one_password_hash_so_timing_reveals_no_account(app, db, factory, monkeypatch,
+                                                                                   account):
+    from app.models import users as user_model
+    from app.services.people.users import authenticate
+
+    calls = []
+    real_check = user_model.check_password_hash
+
+    def counting_check(stored, password):
+        calls.append(stored)
+        return real_check(stored, password)
+
+    monkeypatch.setattr(user_model, "check_password_hash", counting_check)
+    user = factory.user(Role.STUDENT)
+    password = "wrong password" if account == "wrong password" else PASSWORD
+    if account == "no password yet":
+        user.password_hash = None
+    if account == "deactivated":
+        user.is_active_account = False
+    email = "nobody@example.com" if account == "unknown" else user.email
+
+    result = authenticate(email, password)
+
+    assert result is (user if account == "right" else None)
+    # One hash, of the same cost as the accounts' own.
+    assert [stored.split("$")[0] for stored in calls] == [app.config["PASSWORD_HASH_METHOD"]]

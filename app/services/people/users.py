@@ -1,6 +1,14 @@
+"""Platform users: find, sign in, create."""
+
 from __future__ import annotations
 
+import functools
+import secrets
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import generate_password_hash
+
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
 from app.services import DomainError
@@ -22,15 +30,30 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
+    """The active user with these credentials, or None (same answer for every failure).
+
+    Every attempt checks exactly one password hash of the configured cost: the
+    account's own, or a stand-in when there is no account, no password yet, so
+    the time taken does not tell an unknown, deactivated or password-less
+    account from one with a wrong password.
+    """
     user = find_user_by_email(email)
-    if user is None:
-        # Spend the same time as a real check so timing does not reveal accounts.
-        User(password_hash=_DUMMY_HASH).check_password(password)
-        return None
-    if not user.is_active or not user.check_password(password):
+    has_password = user is not None and bool(user.password_hash)
+    probe = user if has_password else User(password_hash=_stand_in_hash(_hash_method()))
+    matches = probe.check_password(password)
+    if not has_password or not user.is_active or not matches:
         return None
     return user
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.cache
+def _stand_in_hash(method: str) -> str:
+    """A hash of nothing anyone types, made once per method (a constant, not request state)."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def create_user(
@@ -64,7 +87,3 @@ def create_user(
     audit.record(actor, "user.created", user, partner_id=user.partner_id, role=role.value, email=email)
     return user
 
-
-from werkzeug.security import generate_password_hash  # noqa: E402
-
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
