@@ -25,6 +25,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set")
+    from app.services.tenancy.sites import check_platform_url
+
+    check_platform_url(app.config["PLATFORM_URL"])
 
     logging.basicConfig(level=logging.INFO)
     if app.config.get("PROXY_COUNT"):

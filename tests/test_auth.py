@@ -136,3 +136,20 @@ def test_every_login_attempt_checks_one_password_hash_so_timing_reveals_no_accou
     assert result is (user if account == "right" else None)
     # One hash, of the same cost as the accounts' own.
     assert [stored.split("$")[0] for stored in calls] == [app.config["PASSWORD_HASH_METHOD"]]
+
+
+def test_production_refuses_to_start_without_a_platform_url(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("AULA_PLATFORM_URL", raising=False)
+    monkeypatch.setenv("AULA_ENV", "production")
+    with pytest.raises(RuntimeError, match="AULA_PLATFORM_URL"):
+        create_app()
+
+
+@pytest.mark.parametrize("url", ["aula.example.com", "ftp://aula.example.com", "https://", "https://x.com/?a=1"])
+def test_a_platform_url_links_cannot_be_built_from_is_refused_at_start(url):
+    from app.config import TestConfig
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    with pytest.raises(RuntimeError, match="AULA_PLATFORM_URL"):
+        create_app({**config, "PLATFORM_URL": url})
