@@ -77,10 +77,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.models import User
+    def load_user(session_user_id: str):
+        from app.services.people.users import user_for_session
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user_for_session(session_user_id)
 
 
 def _migrations_dir():

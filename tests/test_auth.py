@@ -153,3 +153,47 @@ def test_a_platform_url_links_cannot_be_built_from_is_refused_at_start(url):
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     with pytest.raises(RuntimeError, match="AULA_PLATFORM_URL"):
         create_app({**config, "PLATFORM_URL": url})
+
+
+# --- sessions end when they should --------------------------------------------------
+
+
+def _same_session_elsewhere(client, other_client):
+    """``other_client`` now holds a copy of ``client``'s session cookie (another tab, device or thief)."""
+    other_client.set_cookie("session", client.get_cookie("session").value)
+
+
+def test_logging_out_ends_every_earlier_session_of_the_user(client, other_client, factory):
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    _same_session_elsewhere(client, other_client)
+    assert other_client.get("/member/").status_code == 200
+
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/member/")})
+
+    response = other_client.get("/member/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+def test_a_new_password_ends_every_earlier_session_and_keeps_the_one_that_set_it(client, other_client, factory):
+    from app.services.people.tokens import make_set_password_token
+
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    link = f"/auth/set-password/{make_set_password_token(user)}"
+
+    response = other_client.post(link, data={"csrf_token": csrf_token(other_client, link),
+                                              "password": "a brand new password",
+                                              "confirm": "a brand new password"})
+
+    assert response.status_code == 302
+    assert client.get("/member/").status_code == 302
+    assert other_client.get("/member/").status_code == 200
+
+
+def test_signing_in_again_after_logging_out_works(client, factory):
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/member/")})
+    assert login(client, user.email).status_code == 302
+    assert client.get("/member/").status_code == 200

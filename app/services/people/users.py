@@ -9,8 +9,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
+import sqlalchemy as sa
+
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
+from app.models.base import parse_id
 from app.services import DomainError
 from app.services import audit
 
@@ -44,6 +47,26 @@ def authenticate(email: str, password: str) -> User | None:
     if not has_password or not user.is_active or not matches:
         return None
     return user
+
+
+def user_for_session(session_user_id: str | None) -> User | None:
+    """The user a session cookie names (``<id>:<session version>``), or None once that session was ended."""
+    user_id, _, version = (session_user_id or "").partition(":")
+    user_id = parse_id(user_id)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or version != str(user.session_version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` signed in so far, on every device (logout)."""
+    table = User.__table__
+    version = db.session.execute(
+        sa.update(table).where(table.c.id == user.id)
+        .values(session_version=table.c.session_version + 1).returning(table.c.session_version)
+    ).scalar_one()
+    sa.orm.attributes.set_committed_value(user, "session_version", version)
 
 
 def _hash_method() -> str:
