@@ -36,6 +36,15 @@ def paginate(query, per_page: int):
     return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
 
 
+def apply_refusal(form, error) -> None:
+    """A service's refusal shown in place, in its own words: under the field it names, else above the form."""
+    field = form._fields.get(error.field) if getattr(error, "field", None) else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
 def render(page: str, fragment: str | None = None, /, **context):
     """The full page, or only its fragment for an HTMX request (status 200)."""
     return render_with_status(200, page, fragment, **context)

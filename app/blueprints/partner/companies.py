@@ -21,7 +21,7 @@ from app.services.tenancy.companies import (
     update_company,
 )
 from app.transactions import commit
-from app.web import refuse, render
+from app.web import apply_refusal, refuse, render
 
 
 def get_company_or_404(partner: Partner, company_id: int) -> Company:
@@ -43,7 +43,7 @@ def _apply_error(form: CompanyForm, error: DomainError) -> None:
             )
         )
     else:
-        form.form_errors.append(_("The company could not be saved. Check the fields and try again."))
+        apply_refusal(form, error)
 
 
 @bp.route("/companies")

@@ -41,7 +41,7 @@ from app.services.people.students import (
 )
 from app.services.people.users import EmailTaken
 from app.transactions import commit
-from app.web import is_htmx, is_safe_next, refuse, render
+from app.web import apply_refusal, is_htmx, is_safe_next, refuse, render
 
 OUTCOME_LABELS = {
     Outcome.CREATE: _l("Will be created"),
@@ -50,6 +50,7 @@ OUTCOME_LABELS = {
     Outcome.EXISTS: _l("Already exists (not created again)"),
     Outcome.INVALID_EMAIL: _l("Invalid email"),
     Outcome.NAME_TOO_LONG: _l("Name longer than 200 characters"),
+    Outcome.INVALID_NAME: _l("Name with invisible text-direction characters"),
     Outcome.UNKNOWN_COMPANY: _l("Unknown company"),
     Outcome.MISSING: _l("Missing column (email and name are required)"),
 }
@@ -132,6 +133,8 @@ def student_new():
             _email_taken_error(form)
         except ForeignCompany:
             form.company.errors.append(_("Choose one of your companies."))
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
             commit()
             flash(
@@ -171,6 +174,8 @@ def student_edit(student_id):
             _email_taken_error(form)
         except ForeignCompany:
             form.company.errors.append(_("Choose one of your companies."))
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
             commit()
             flash(_("Student %(email)s saved.", email=student.email), "success")

@@ -18,7 +18,7 @@ from app.services.tenancy import partners
 from app.services.people.users import EmailTaken
 from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount, InvalidRequestKey
 from app.transactions import commit
-from app.web import is_htmx, refuse, render
+from app.web import apply_refusal, is_htmx, refuse, render
 
 OPERATIONS = ("recharge", "deduct")
 
@@ -50,22 +50,14 @@ def partners_list():
     return render("platform/partners/list.html", rows=rows, totals=partners.balance_totals())
 
 
-def _field_error(form, error: partners.PartnerInvalid) -> None:
-    field = getattr(form, error.field, None)
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.route("/partners/new", methods=["GET", "POST"])
 def new_partner():
     form = PartnerForm()
     if form.validate_on_submit():
         try:
             partner = partners.create_partner(current_user, **form.partner_values())
-        except partners.PartnerInvalid as error:
-            _field_error(form, error)
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
             commit()
             flash(_("Partner %(name)s created.", name=partner.name), "success")
@@ -96,8 +88,8 @@ def edit_partner(partner_id):
     if form.validate_on_submit():
         try:
             partners.update_partner(current_user, partner, **form.partner_values())
-        except partners.PartnerInvalid as error:
-            _field_error(form, error)
+        except DomainError as error:
+            apply_refusal(form, error)
         else:
             commit()
             flash(_("Partner %(name)s saved.", name=partner.name), "success")
@@ -119,7 +111,7 @@ def new_partner_admin(partner_id):
         except EmailTaken:
             form.email.errors = list(form.email.errors) + [_("A user with this email already exists.")]
         except DomainError as error:
-            form.form_errors.append(error.message)
+            apply_refusal(form, error)
         else:
             commit()
             flash(_("%(email)s can now administer %(name)s.", email=user.email, name=partner.name), "success")

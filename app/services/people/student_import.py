@@ -29,6 +29,7 @@ from app.models import Company, Partner, User
 from app.services import DomainError, audit
 from app.services.people import tokens
 from app.services.tenancy.companies import companies_of
+from app.services.people.names import has_bidi_controls
 from app.services.people.students import create_student
 from app.services.people.users import EmailTaken, normalise_email
 
@@ -58,6 +59,7 @@ class Outcome(str, enum.Enum):
     EXISTS = "exists"
     INVALID_EMAIL = "invalid_email"
     NAME_TOO_LONG = "name_too_long"
+    INVALID_NAME = "invalid_name"
     UNKNOWN_COMPANY = "unknown_company"
     MISSING = "missing"
 
@@ -249,6 +251,8 @@ def check_rows(partner: Partner, rows: list[CsvRow]) -> list[CheckedRow]:
             outcome = Outcome.INVALID_EMAIL
         elif len(row.name) > MAX_NAME:
             outcome = Outcome.NAME_TOO_LONG
+        elif has_bidi_controls(row.name):
+            outcome = Outcome.INVALID_NAME
         elif email in seen:
             outcome = Outcome.DUPLICATE_IN_FILE
         elif email in existing:

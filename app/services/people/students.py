@@ -19,6 +19,7 @@ from app.models import Company, Partner, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.people import tokens
+from app.services.people.names import check_name
 from app.services.tenancy import sites
 from app.services.tenancy.companies import MAX_PAGE
 from app.services.outbox.email import queue_email
@@ -66,6 +67,7 @@ def create_student(
     unique index refuses it and only this student's savepoint is undone).
     """
     _check_company(partner, company)
+    check_name(name)
     email = normalise_email(email)
     if not email:
         raise DomainError(_l("A student needs an email."))
@@ -113,6 +115,7 @@ def update_student(
     """
     _check_student(partner, student)
     _check_company(partner, company)
+    check_name(name)
     email = normalise_email(email)
     if not email:
         raise DomainError(_l("A student needs an email."))

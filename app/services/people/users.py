@@ -16,6 +16,7 @@ from app.models import Partner, Reseller, Role, User
 from app.models.base import parse_id
 from app.services import DomainError
 from app.services import audit
+from app.services.people.names import check_name
 
 
 class EmailTaken(DomainError):
@@ -90,6 +91,7 @@ def create_user(
     reseller: Reseller | None = None,
 ) -> User:
     email = normalise_email(email)
+    check_name(name)
     if find_user_by_email(email) is not None:
         raise EmailTaken(_l("A user with the email %(email)s already exists.", email=email))
     if role in (Role.PARTNER_ADMIN,) and partner is None:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Partner, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
 from app.services.people import users
+from app.services.people.names import check_name
 from app.services.tenancy import sites
 from app.services.ledger import wallets
 from app.services.enrolment.enrol import settings, warn_if_low_balance
@@ -100,6 +101,7 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
     brand_color = brand_color.lower() if brand_color else None
     if not name:
         raise PartnerInvalid("name", _l("Enter the partner's name."))
+    check_name(name)
     if kind not in KINDS:
         raise PartnerInvalid("kind", _l("Choose default or whitelabel."))
     if kind == "whitelabel" and not domain:
