@@ -4,30 +4,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-pg bench install worker clean
+.PHONY: run test test-pg bench install install-dev worker clean
+
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# Serving needs only the runtime requirements (a fresh clone serves its first
+# page sooner); the test tools (pytest, Hypothesis, Playwright...) come with
+# `make test`.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime-installed
+
+install-dev: $(VENV)/.dev-installed
 
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --access-logfile - wsgi:app
 
-test: install
+test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/rq worker --with-scheduler --url $${REDIS_URL:?set REDIS_URL} aula
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m benchmarks.run
 
 clean:

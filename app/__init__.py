@@ -25,6 +25,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set")
+    from app.services.tenancy.sites import check_platform_url
+
+    check_platform_url(app.config["PLATFORM_URL"])
 
     logging.basicConfig(level=logging.INFO)
     if app.config.get("PROXY_COUNT"):
@@ -75,10 +78,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.models import User
+    def load_user(session_user_id: str):
+        from app.services.people.users import user_for_session
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user_for_session(session_user_id)
 
 
 def _migrations_dir():

@@ -1,14 +1,16 @@
-"""A whitelabel partner's look, chosen by the request's Host.
+"""A whitelabel partner's look, chosen by the request's Host; unknown hosts refused.
 
 A request whose host (port dropped, case ignored) is a whitelabel partner's
-domain is served with that partner's name, colour and logo; any other host
-(the platform's own, a default partner has none) gets the platform's look.
-``g.brand`` is that Partner or None; app.web exposes it to templates as
-``brand`` and ``brand_name``.
+domain is served with that partner's name, colour and logo; the platform's
+own host gets the platform's look; any other host is refused with 400
+(``services.tenancy.sites.site_for_host``), so nothing is ever served, or
+built from, a Host header the platform does not know. ``/healthz`` answers
+on any host (load balancers probe by address). ``g.brand`` is that Partner
+or None; app.web exposes it to templates as ``brand`` and ``brand_name``.
 
 Nothing is cached in process memory: several workers must all see a changed
 domain, colour or logo at once. It costs one query per request on the unique
-(hence indexed) ``partners.domain`` column, skipped for static files.
+(hence indexed) ``partners.domain`` column, none on the platform's host.
 
 Tenancy is by user, never by host: the brand only changes the look. A user
 of partner A who opens partner B's domain still sees only A's data.
@@ -25,10 +27,10 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, g, has_request_context, request, url_for
+from flask import Blueprint, Flask, Response, abort, g, has_request_context, request, url_for
 
-from app.extensions import db
-from app.models import Partner, PartnerKind
+from app.models import Partner
+from app.services.tenancy.sites import UnknownHost, site_for_host
 
 bp = Blueprint("branding", __name__)
 
@@ -45,28 +47,15 @@ BLACK = (0, 0, 0)
 # --- which brand ---------------------------------------------------------------
 
 
-def host_name(host: str | None) -> str:
-    """The Host header's name: lowercase, without port or trailing dot."""
-    host = (host or "").strip().lower()
-    if host.startswith("["):  # an IPv6 literal, e.g. [::1]:8000
-        return host[1:].split("]", 1)[0]
-    return host.split(":", 1)[0].rstrip(".")
-
-
-def brand_for_host(host: str | None) -> Partner | None:
-    """The whitelabel partner whose domain is ``host``, or None (the platform's look)."""
-    name = host_name(host)
-    if not name:
-        return None
-    # Domains are stored lowercase without a trailing dot (services.partners).
-    return db.session.execute(
-        db.select(Partner).where(Partner.domain == name, Partner.kind == PartnerKind.WHITELABEL)
-    ).scalar_one_or_none()
-
-
 def _choose_brand() -> None:
-    # Static files render no template: spare them the query.
-    g.brand = None if request.endpoint == "static" else brand_for_host(request.host)
+    if request.endpoint == "public.healthz":
+        g.brand = None
+        return
+    try:
+        g.brand = site_for_host(request.host)
+    except UnknownHost:
+        g.brand = None
+        abort(400)
 
 
 # --- logo ----------------------------------------------------------------------

@@ -45,8 +45,18 @@ def _development_secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip().lower() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 class Config:
     PLATFORM_NAME = os.environ.get("AULA_PLATFORM_NAME", "Aula")
+    # Where the platform is served: links in emails and PDFs are built from it
+    # (a whitelabel partner's from https://<its domain>), never from the Host
+    # header. Its host is the one host served besides whitelabel domains and
+    # EXTRA_TRUSTED_HOSTS; any other Host gets 400.
+    PLATFORM_URL = os.environ.get("AULA_PLATFORM_URL", "http://127.0.0.1:8000").rstrip("/")
+    EXTRA_TRUSTED_HOSTS = _env_list("AULA_TRUSTED_HOSTS")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -95,6 +105,13 @@ class Config:
     # werkzeug's default (scrypt) in production; tests use a cheaper one.
     PASSWORD_HASH_METHOD = os.environ.get("AULA_PASSWORD_HASH", "scrypt")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not stop people signing in: Flask-Limiter logs a warning
+    # ("falling back to in-memory storage"), counts in this process until Redis
+    # answers again, and swallows (and logs) any other storage error. A Redis
+    # that hangs gives up after half a second instead of holding the login.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
     # How often a retried email is attempted (seconds between attempts).
     EMAIL_RETRY_INTERVALS = [30, 120, 600, 3600]
@@ -102,6 +119,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or _development_secret_key()
+    # http://localhost:8000 works as well as http://127.0.0.1:8000 on a laptop.
+    EXTRA_TRUSTED_HOSTS = _env_list("AULA_TRUSTED_HOSTS", "localhost,127.0.0.1")
 
 
 class ProductionConfig(Config):
@@ -115,10 +134,17 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "SECRET_KEY must be set in production (AULA_ENV=production)."
             )
+        if not os.environ.get("AULA_PLATFORM_URL"):
+            raise RuntimeError(
+                "AULA_PLATFORM_URL must be set in production (AULA_ENV=production): "
+                "links in emails are built from it."
+            )
 
 
 class TestConfig(Config):
     TESTING = True
+    PLATFORM_URL = "http://localhost"  # the test client's host
+    EXTRA_TRUSTED_HOSTS: list[str] = []
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # replaced by the test fixtures
     MAIL_SERVER = None

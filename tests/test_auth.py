@@ -107,3 +107,93 @@ def test_rate_limit_is_per_account_so_colleagues_behind_one_address_can_log_in(c
     for _ in range(6):
         login(client, victim.email, "wrong")
     assert login(client, colleague.email).status_code == 302
+
+
+@pytest.mark.parametrize("account", ["unknown", "no password yet", "deactivated", "wrong password", "right"])
+def test_every_login_attempt_checks_one_password_hash_so_timing_reveals_no_account(app, db, factory, monkeypatch,
+                                                                                   account):
+    from app.models import users as user_model
+    from app.services.people.users import authenticate
+
+    calls = []
+    real_check = user_model.check_password_hash
+
+    def counting_check(stored, password):
+        calls.append(stored)
+        return real_check(stored, password)
+
+    monkeypatch.setattr(user_model, "check_password_hash", counting_check)
+    user = factory.user(Role.STUDENT)
+    password = "wrong password" if account == "wrong password" else PASSWORD
+    if account == "no password yet":
+        user.password_hash = None
+    if account == "deactivated":
+        user.is_active_account = False
+    email = "nobody@example.com" if account == "unknown" else user.email
+
+    result = authenticate(email, password)
+
+    assert result is (user if account == "right" else None)
+    # One hash, of the same cost as the accounts' own.
+    assert [stored.split("$")[0] for stored in calls] == [app.config["PASSWORD_HASH_METHOD"]]
+
+
+def test_production_refuses_to_start_without_a_platform_url(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("AULA_PLATFORM_URL", raising=False)
+    monkeypatch.setenv("AULA_ENV", "production")
+    with pytest.raises(RuntimeError, match="AULA_PLATFORM_URL"):
+        create_app()
+
+
+@pytest.mark.parametrize("url", ["aula.example.com", "ftp://aula.example.com", "https://", "https://x.com/?a=1"])
+def test_a_platform_url_links_cannot_be_built_from_is_refused_at_start(url):
+    from app.config import TestConfig
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    with pytest.raises(RuntimeError, match="AULA_PLATFORM_URL"):
+        create_app({**config, "PLATFORM_URL": url})
+
+
+# --- sessions end when they should --------------------------------------------------
+
+
+def _same_session_elsewhere(client, other_client):
+    """``other_client`` now holds a copy of ``client``'s session cookie (another tab, device or thief)."""
+    other_client.set_cookie("session", client.get_cookie("session").value)
+
+
+def test_logging_out_ends_every_earlier_session_of_the_user(client, other_client, factory):
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    _same_session_elsewhere(client, other_client)
+    assert other_client.get("/member/").status_code == 200
+
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/member/")})
+
+    response = other_client.get("/member/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+def test_a_new_password_ends_every_earlier_session_and_keeps_the_one_that_set_it(client, other_client, factory):
+    from app.services.people.tokens import make_set_password_token
+
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    link = f"/auth/set-password/{make_set_password_token(user)}"
+
+    response = other_client.post(link, data={"csrf_token": csrf_token(other_client, link),
+                                              "password": "a brand new password",
+                                              "confirm": "a brand new password"})
+
+    assert response.status_code == 302
+    assert client.get("/member/").status_code == 302
+    assert other_client.get("/member/").status_code == 200
+
+
+def test_signing_in_again_after_logging_out_works(client, factory):
+    user = factory.user(Role.STUDENT)
+    login(client, user.email)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/member/")})
+    assert login(client, user.email).status_code == 302
+    assert client.get("/member/").status_code == 200

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.models import Enrolment, Role, Wallet, WalletEntry
+from app.models import AuditEvent, Enrolment, Role, Wallet, WalletEntry
+from app.services.enrolment.enrol import enrol_student
 from app.services.ledger import wallets
 from app.services.ledger.wallets import audit_ledger
 from app.transactions import commit
@@ -161,5 +162,31 @@ def test_concurrent_retries_with_one_idempotency_key_apply_once(committed_databa
     assert sorted(o["replayed"] for o in outcomes) == [False] + [True] * (PROCESSES - 1)
     with app.app_context():
         assert db.session.get(Wallet, ids[0]).balance == 7
+        assert audit_ledger()[1] == []
+        db.session.remove()
+
+
+def test_concurrent_cancels_of_one_enrolment_refund_and_record_it_once(committed_database):
+    url, app = committed_database
+    with app.app_context():
+        factory = Factory(db)
+        partner = factory.partner(credits=CREDITS)
+        admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+        enrolment = enrol_student(admin, partner, factory.student(partner), factory.course(value=PRICE))
+        commit()
+        ids = (partner.id, admin.id, enrolment.id)
+
+    ready = multiprocessing.get_context("spawn").Barrier(PROCESSES)
+    outcomes = _run(concurrency_worker.cancel_loaded_enrolment, [(url, *ids, ready) for _ in range(PROCESSES)])
+
+    assert sorted(outcomes) == ["cancelled"] + ["refused"] * (PROCESSES - 1)
+    with app.app_context():
+        refunds = db.session.scalar(sa.select(sa.func.count()).where(
+            WalletEntry.enrolment_id == ids[2], WalletEntry.kind == "enrolment_refund"))
+        events = db.session.scalar(sa.select(sa.func.count()).where(
+            AuditEvent.action == "enrolment.cancelled", AuditEvent.object_id == ids[2]))
+        assert (refunds, events) == (1, 1)
+        wallet = db.session.execute(sa.select(Wallet).where(Wallet.partner_id == ids[0])).scalar_one()
+        assert wallet.balance == CREDITS
         assert audit_ledger()[1] == []
         db.session.remove()

@@ -159,12 +159,12 @@ def test_a_refused_deduction_keeps_its_key_and_applies_once_corrected(client, db
 
 
 @pytest.mark.parametrize("amount, message", [
-    ("0", "Enter a whole number from 1"),
-    ("-3", "Enter a whole number from 1"),
+    ("0", "Enter a whole number, 1 or more."),
+    ("-3", "Enter a whole number, 1 or more."),
     ("abc", "Enter a whole number, e.g. 25."),
     ("1.5", "Enter a whole number, e.g. 25."),
     ("", "Enter the number of credits."),
-    (str(wallets.MAX_AMOUNT + 1), "Enter a whole number from 1"),
+    (str(wallets.MAX_AMOUNT + 1), "Enter a whole number, at most 1,000,000,000."),
 ])
 @pytest.mark.parametrize("operation", ["recharge", "deduct"])
 def test_bad_amounts_are_refused(client, db, factory, admin, operation, amount, message):
@@ -203,6 +203,18 @@ def test_a_key_already_used_on_another_wallet_is_refused(client, db, factory, ad
     assert response.status_code == 422
     assert f'value="{key}"' not in response.get_data(as_text=True)  # a fresh key to send again
     assert (balance_of(db, first), balance_of(db, second)) == (4, 0)
+
+
+def test_a_key_sent_again_with_another_amount_is_refused_with_the_ledgers_reason(client, db, factory, admin):
+    partner = factory.partner(credits=0)
+    key = str(uuid.uuid4())
+    post_operation(client, partner, "recharge", "4", key=key)
+    response = post_operation(client, partner, "recharge", "5", key=key)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "already used for another operation (Recharge of 4 credits)" in html
+    assert f'value="{key}"' not in html  # a fresh key to send again
+    assert balance_of(db, partner) == 4
 
 
 def test_a_deduction_crossing_the_threshold_warns_the_partner_admins(client, db, factory, admin):

@@ -7,7 +7,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.models import EntryKind, Wallet, WalletEntry
 from app.services import DomainError
 from app.services.ledger import wallets
-from app.services.ledger.wallets import IdempotencyKeyReused, InsufficientCredits, InvalidAmount, audit_ledger
+from app.services.ledger.wallets import (
+    IdempotencyKeyReused, InsufficientCredits, InvalidAmount, InvalidRequestKey, audit_ledger,
+)
 
 
 @pytest.fixture
@@ -74,6 +76,58 @@ def test_idempotency_key_of_another_wallet_is_refused(db, factory, wallet, admin
     assert other.balance == 0
 
 
+def test_a_replay_with_another_amount_is_refused_and_changes_nothing(db, wallet, admin):
+    wallets.recharge(wallet, 25, actor=admin, idempotency_key="dialog-abc")
+    with pytest.raises(IdempotencyKeyReused, match=r"another operation \(Recharge of 25 credits\)"):
+        wallets.recharge(wallet, 30, actor=admin, idempotency_key="dialog-abc")
+    assert wallet.balance == 25
+    assert len(entries(db, wallet)) == 1
+
+
+def test_a_replay_of_another_kind_is_refused_and_changes_nothing(db, wallet, admin):
+    wallets.recharge(wallet, 25, actor=admin, idempotency_key="dialog-abc")
+    with pytest.raises(IdempotencyKeyReused):
+        wallets.deduct(wallet, 25, actor=admin, idempotency_key="dialog-abc")
+    assert wallet.balance == 25
+    assert len(entries(db, wallet)) == 1
+
+
+def test_a_caller_key_is_kept_apart_from_the_apps_own_keys(db, wallet, admin):
+    entry = wallets.recharge(wallet, 5, actor=admin, idempotency_key="dialog-abc")
+    assert entry.idempotency_key == "req:dialog-abc"
+
+
+@pytest.mark.parametrize("key", ["enrolment:1:debit", "refund:1", "a b", "x" * 81, "caf\u00e9", 7])
+def test_a_caller_key_of_another_shape_is_refused(db, wallet, admin, key):
+    with pytest.raises(InvalidRequestKey):
+        wallets.recharge(wallet, 5, actor=admin, idempotency_key=key)
+    assert entries(db, wallet) == []
+
+
+def test_a_recharge_keyed_like_the_next_enrolment_does_not_make_it_free(db, factory, admin):
+    from app.models import Role
+    from app.services.enrolment.enrol import enrol_student
+
+    partner = factory.partner(credits=20)
+    partner_admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
+    course = factory.course(value=7)
+    first = enrol_student(partner_admin, partner, factory.student(partner), course)
+    wallet = wallets.wallet_of(partner)
+    try:
+        wallets.recharge(wallet, 7, actor=admin, idempotency_key=f"enrolment:{first.id + 1}:debit")
+    except InvalidRequestKey:
+        pass
+    before = wallet.balance
+
+    second = enrol_student(partner_admin, partner, factory.student(partner), course)
+
+    assert second.id == first.id + 1
+    assert wallet.balance == before - 7
+    debit = db.session.execute(sa.select(WalletEntry).where(
+        WalletEntry.enrolment_id == second.id, WalletEntry.kind == EntryKind.ENROLMENT_DEBIT.value)).scalar_one()
+    assert (debit.amount, debit.idempotency_key) == (-7, f"enrolment:{second.id}:debit")
+
+
 def test_database_refuses_a_negative_balance(db, wallet):
     """Invariant 1 holds even for code that bypasses the service."""
     with pytest.raises(IntegrityError):
@@ -106,6 +160,15 @@ def test_transfer_moves_credits_as_two_linked_entries(db, factory, admin):
     replay = wallets.transfer(source, target, 30, actor=admin, idempotency_key="recover-1")
     assert replay.out_entry.id == result.out_entry.id and replay.out_entry.replayed
     assert (source.balance, target.balance) == (0, 30)
+
+
+def test_a_transfer_replay_with_another_amount_is_refused(db, factory, admin):
+    source = wallets.wallet_of(factory.partner(credits=30))
+    target = wallets.wallet_of(factory.reseller())
+    wallets.transfer(source, target, 10, actor=admin, idempotency_key="recover-1")
+    with pytest.raises(IdempotencyKeyReused):
+        wallets.transfer(source, target, 20, actor=admin, idempotency_key="recover-1")
+    assert (source.balance, target.balance) == (20, 10)
 
 
 def test_transfer_beyond_balance_moves_nothing(db, factory, admin):

@@ -52,6 +52,9 @@ class User(UserMixin, db.Model):
     reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's user id (``get_id``): raising it ends every
+    # session signed in before (logout, a new password).
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     partner = relationship("Partner", foreign_keys=[partner_id])
     reseller = relationship("Reseller", foreign_keys=[reseller_id])
@@ -63,6 +66,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}:{self.session_version or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login

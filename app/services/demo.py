@@ -45,7 +45,7 @@ def seed_demo() -> None:
     wallet = wallets.wallet_of(demo_partner)
     if wallet.balance == 0 and not _has_entries(wallet):
         wallets.recharge(wallet, 100, actor=admin, note="Demo opening balance",
-                         idempotency_key="demo:opening-balance")
+                         idempotency_key="demo-opening-balance")
     wallets.wallet_of(academy)
 
     reseller = _get_or_create(Reseller, name="Demo Reseller")

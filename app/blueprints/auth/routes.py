@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
 from app.services import audit
-from app.services.people.users import authenticate
+from app.services.people.users import authenticate, end_sessions
 from app.web import is_safe_next, refuse, render
 
 
@@ -54,6 +54,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        end_sessions(current_user)  # on every device, and any copy of this cookie
         logout_user()
         flash(_("You have been signed out."), "info")
     return redirect(url_for("auth.login"))

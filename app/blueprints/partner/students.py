@@ -47,6 +47,7 @@ OUTCOME_LABELS = {
     Outcome.EXISTS: _l("Already exists (not created again)"),
     Outcome.INVALID_EMAIL: _l("Invalid email"),
     Outcome.NAME_TOO_LONG: _l("Name longer than 200 characters"),
+    Outcome.INVALID_NAME: _l("Name with invisible text-direction characters"),
     Outcome.UNKNOWN_COMPANY: _l("Unknown company"),
     Outcome.MISSING: _l("Missing column (email and name are required)"),
 }

@@ -13,11 +13,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.blueprints.platform.forms import WholeNumberField
+from app.blueprints.fields import WholeNumberField
 from app.blueprints.wallet_history import DayField
 from app.models import ReleaseMode, ReviewMethod
 from app.services.catalog.lessons import BODY_MAX, DESCRIPTION_MAX, TITLE_MAX, URL_MAX
 from app.services.catalog.products import OfferValues
+
+# No course has more lessons than this; the service checks the course's own count.
+LESSONS_MAX = 10_000
 
 
 def _strip(value):
@@ -134,8 +137,7 @@ REVIEW_LABELS = {
 class OfferForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=TITLE_MAX)], filters=[_strip])
     price = MoneyField(_l("Price"))
-    lessons_available = WholeNumberField(_l("Lessons available"), validators=[Optional()],
-                                         render_kw={"inputmode": "numeric"})
+    lessons_available = WholeNumberField(_l("Lessons available"), validators=[Optional()], maximum=LESSONS_MAX)
     release_mode = RadioField(_l("Release schedule"), default=ReleaseMode.DELAYS.value, choices=[
         SelectChoice(ReleaseMode.DELAYS.value, _l("Delays in days after the start date")),
         SelectChoice(ReleaseMode.DATES.value, _l("Fixed dates")),

@@ -2,33 +2,21 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+    UUID, DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError,
 )
 
 from app.models import PartnerKind
+from app.blueprints.fields import WholeNumberField
+from app.web import apply_refusal
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT
 
 
 class EmptyForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
-
-
-class WholeNumberField(IntegerField):
-    """An integer input whose parse error a user understands."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0].strip() == "":
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a whole number, e.g. 25."))
 
 
 def _url_or_path(form, field):
@@ -60,8 +48,7 @@ class PartnerForm(FlaskForm):
     logo_url = StringField(_l("Logo URL"), validators=[Optional(), Length(max=500), _url_or_path])
     low_balance_threshold = WholeNumberField(
         _l("Low-balance threshold (credits)"),
-        validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT,
-                                            message=_l("Enter a whole number, 0 or more."))],
+        validators=[Optional()], maximum=MAX_AMOUNT,
         description=_l("Leave empty to use the platform default."),
     )
 
@@ -96,10 +83,7 @@ class WalletOperationForm(FlaskForm):
 
     amount = WholeNumberField(
         _l("Amount (credits)"),
-        validators=[InputRequired(message=_l("Enter the number of credits.")),
-                    NumberRange(min=1, max=MAX_AMOUNT, message=_l("Enter a whole number from 1 to %(max)d.",
-                                                                  max=MAX_AMOUNT))],
-        render_kw={"inputmode": "numeric", "min": 1, "step": 1},
+        validators=[InputRequired(message=_l("Enter the number of credits."))], minimum=1, maximum=MAX_AMOUNT,
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why.")), Length(max=500)])
     idempotency_key = HiddenField(validators=[DataRequired(), UUID()])
@@ -111,18 +95,28 @@ class WalletOperationForm(FlaskForm):
         form.idempotency_key.data = _new_key()
         return form
 
+    def renew_key(self, reason) -> None:
+        """A fresh key, so the re-rendered form can be sent again, and why it was needed."""
+        self.idempotency_key.data = _new_key()
+        self.form_errors.append(reason)
+
+    def show_refusal(self, error) -> None:
+        """The ledger's refusal on this form; a refused request key is replaced by a fresh one."""
+        if error.field == "idempotency_key":
+            self.renew_key(error.message)
+        else:
+            apply_refusal(self, error)
+
     def renew_key_if_invalid(self) -> None:
-        """A missing or forged key is replaced, so the re-rendered form can be sent again."""
+        """A missing or forged key is replaced."""
         if self.idempotency_key.errors:
-            self.idempotency_key.data = _new_key()
-            self.form_errors.append(_l("This form had expired. Check the values and send it again."))
+            self.renew_key(_l("This form had expired. Check the values and send it again."))
 
 
 class PlatformSettingsForm(FlaskForm):
     low_balance_threshold = WholeNumberField(
         _l("Default low-balance threshold (credits)"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX_AMOUNT,
-                                                 message=_l("Enter a whole number, 0 or more."))],
+        validators=[InputRequired()], maximum=MAX_AMOUNT,
         description=_l("A partner's admins are warned by email when its balance falls below this, "
                        "unless the partner has its own threshold."),
     )
@@ -132,8 +126,7 @@ class PlatformSettingsForm(FlaskForm):
 class CoursePricingForm(FlaskForm):
     value_per_enrolment = WholeNumberField(
         _l("Value per enrolment (credits)"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX_AMOUNT,
-                                                 message=_l("Enter a whole number, 0 or more."))],
+        validators=[InputRequired()], maximum=MAX_AMOUNT,
     )
     assign_to_all = BooleanField(_l("Assign to all partners (everyone pays the value per enrolment)"))
 
@@ -169,8 +162,7 @@ def course_pricing_form(partners, **kwargs) -> CoursePricingForm:
         setattr(_Form, f"share_{partner.id}", BooleanField(partner.name))
         setattr(_Form, f"custom_{partner.id}", WholeNumberField(
             _l("Custom value for %(name)s", name=partner.name),
-            validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT,
-                                                message=_l("Enter a whole number, 0 or more."))],
+            validators=[Optional()], maximum=MAX_AMOUNT,
         ))
     form = _Form(**kwargs)
     form.partner_ids = [partner.id for partner in partners]

@@ -133,7 +133,7 @@ def partner_credits(partner_id, operation):
             entry = change(current_user, partner, form.amount.data, reason=form.reason.data.strip(),
                            idempotency_key=form.idempotency_key.data)
         except DomainError as error:
-            apply_refusal(form, error)
+            form.show_refusal(error)
             context["balance"] = getattr(error, "available", context["balance"])
         else:
             _flash_outcome(entry, operation, partner)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import format_date, gettext as _
 from fpdf import FPDF
 
 from app.models import Certificate
+from app.services.tenancy.sites import external_url
 
 
 def _latin1(text: str) -> str:
@@ -76,6 +77,6 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
     pdf.set_font("Helvetica", "", 10)
     pdf.set_xy(20, 182)
-    verify = url_for("public.verify_certificate", code=certificate.code, _external=True)
+    verify = external_url("public.verify_certificate", partner, code=certificate.code)
     pdf.cell(257, 6, _latin1(_("Verification code %(code)s - %(url)s", code=certificate.code, url=verify)), align="L")
     return bytes(pdf.output())

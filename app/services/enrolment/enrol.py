@@ -112,7 +112,6 @@ def enrol_locked(
     entry = wallets.debit_for_enrolment(
         wallet, price, enrolment_id=enrolment.id, actor=actor,
         note=f"{student.email} — {course.title}",
-        idempotency_key=f"enrolment:{enrolment.id}:debit",
     )
     audit.record(actor, "enrolment.created", enrolment, partner_id=partner.id,
                  student=student.email, course=course.title, credits=price)
@@ -122,9 +121,19 @@ def enrol_locked(
 
 
 def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> WalletEntry | None:
-    """Cancel a partner's enrolment; refund it if the platform's settings say so."""
+    """Cancel a partner's enrolment; refund it if the platform's settings say so.
+
+    The enrolment row is locked and read again first (``FOR UPDATE`` with
+    ``populate_existing``: the status loaded before the lock may be stale), so
+    of several cancels at once one cancels it and the others are refused:
+    one refund, one audit event.
+    """
     if enrolment.partner_id != partner.id:
         raise NotYourStudent(_l("This enrolment does not belong to your organisation."))
+    db.session.execute(
+        sa.select(Enrolment).where(Enrolment.id == enrolment.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     if enrolment.status != EnrolmentStatus.ACTIVE:
         raise EnrolmentNotActive(_l("This enrolment is no longer active."))
     if participation.active_grants_holding(enrolment):

@@ -17,18 +17,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import EntryKind, Enrolment, Wallet, WalletEntry
+from app.models import Enrolment, Wallet, WalletEntry
 from app.transactions import begin_read_only
 from app.services.ledger import wallets
 
-KIND_LABELS = {
-    EntryKind.RECHARGE.value: _l("Recharge"),
-    EntryKind.DEDUCTION.value: _l("Deduction"),
-    EntryKind.ENROLMENT_DEBIT.value: _l("Enrolment"),
-    EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
-    EntryKind.TRANSFER_IN.value: _l("Transfer in"),
-    EntryKind.TRANSFER_OUT.value: _l("Transfer out"),
-}
+KIND_LABELS = wallets.KIND_LABELS
 
 CSV_BATCH = 500
 

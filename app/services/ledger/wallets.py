@@ -11,15 +11,27 @@ Invariants (DESIGN.md §2), kept under concurrency on PostgreSQL and SQLite:
 4. an idempotency key applies once: the wallet row is locked first
    (``SELECT … FOR UPDATE``; SQLite's BEGIN IMMEDIATE serialises writers),
    so a repeat sees the first one's entry and returns it unchanged; a
-   UNIQUE index backs it up.
+   UNIQUE index backs it up. A repeat replays only the same operation (same
+   wallet, kind and amount); the same key with anything else is refused
+   (``IdempotencyKeyReused``) and changes nothing.
+
+Idempotency keys live in two namespaces that cannot meet. The app's own
+keys are built here by each use case and start with their kind
+(``enrolment:<id>:debit``, ``refund:<debit id>``). A key a caller supplies
+(a form's request key, later a webhook's event id) is checked (1 to 80
+letters, digits, ``.``, ``_`` or ``-``: never a ``:``) and stored as
+``req:<key>`` (``req:<key>:out`` / ``:in`` for a transfer's two entries),
+so no caller can pre-empt or replay an entry the app itself will write.
 
 Functions add and flush; the caller commits once.
 """
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import re
 from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
 
 import sqlalchemy as sa
 
@@ -59,6 +71,33 @@ class IdempotencyKeyReused(DomainError):
     field = "idempotency_key"
 
 
+class InvalidRequestKey(DomainError):
+    field = "idempotency_key"
+
+
+KIND_LABELS = {
+    EntryKind.RECHARGE.value: _l("Recharge"),
+    EntryKind.DEDUCTION.value: _l("Deduction"),
+    EntryKind.ENROLMENT_DEBIT.value: _l("Enrolment"),
+    EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
+    EntryKind.TRANSFER_IN.value: _l("Transfer in"),
+    EntryKind.TRANSFER_OUT.value: _l("Transfer out"),
+}
+
+# --- idempotency keys ----------------------------------------------------------
+
+CALLER_KEY_RE = re.compile(r"[A-Za-z0-9._-]{1,80}", re.ASCII)
+
+
+def _caller_key(key: str | None) -> str | None:
+    """The stored form of a caller's key (``req:<key>``); None when the caller gave none."""
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or not CALLER_KEY_RE.fullmatch(key):
+        raise InvalidRequestKey(_l("A request key has 1 to 80 letters, digits, '.', '_' or '-'."))
+    return f"req:{key}"
+
+
 # --- wallets -----------------------------------------------------------------
 
 
@@ -80,16 +119,23 @@ def lock_wallets(*wallet_ids: int) -> None:
     ).all()
 
 
-def _replay(wallet_id: int, key: str | None) -> WalletEntry | None:
-    if not key:
+def _replay(wallet_id: int, key: str | None, kind: EntryKind, delta: int) -> WalletEntry | None:
+    """The entry ``key`` already wrote for this very operation, or None; any other use is refused."""
+    if key is None:
         return None
     entry = db.session.execute(
         db.select(WalletEntry).where(WalletEntry.idempotency_key == key)
     ).scalar_one_or_none()
-    if entry is not None and entry.wallet_id != wallet_id:
-        raise IdempotencyKeyReused(_l("This request key was already used for another wallet."))
-    if entry is not None:
-        entry.replayed = True
+    if entry is None:
+        return None
+    if entry.wallet_id != wallet_id:
+        raise IdempotencyKeyReused(_l(
+            "This request key was already used for another wallet: nothing was changed."))
+    if (entry.kind, entry.amount) != (kind.value, delta):
+        raise IdempotencyKeyReused(_l(
+            "This request key was already used for another operation (%(kind)s of %(n)s credits): "
+            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind), n=abs(entry.amount)))
+    entry.replayed = True
     return entry
 
 
@@ -153,8 +199,9 @@ def _move(
 
 
 def _single(wallet, delta, kind, *, idempotency_key=None, **kwargs) -> WalletEntry:
+    """One entry under the wallet's lock; ``idempotency_key`` is already namespaced."""
     lock_wallets(wallet.id)
-    replay = _replay(wallet.id, idempotency_key)
+    replay = _replay(wallet.id, idempotency_key, kind, delta)
     if replay is not None:
         return replay
     return _move(wallet, delta, kind, idempotency_key=idempotency_key, **kwargs)
@@ -164,33 +211,34 @@ def _single(wallet, delta, kind, *, idempotency_key=None, **kwargs) -> WalletEnt
 
 
 def recharge(wallet: Wallet, amount: int, *, actor: User, note: str = "", idempotency_key: str | None = None) -> WalletEntry:
-    """A platform admin adds credits."""
+    """A platform admin adds credits. ``idempotency_key``: the caller's (see the module docstring)."""
     _check_amount(amount)
-    return _single(wallet, amount, EntryKind.RECHARGE, actor=actor, note=note, idempotency_key=idempotency_key)
+    return _single(wallet, amount, EntryKind.RECHARGE, actor=actor, note=note,
+                   idempotency_key=_caller_key(idempotency_key))
 
 
 def deduct(wallet: Wallet, amount: int, *, actor: User, note: str = "", idempotency_key: str | None = None) -> WalletEntry:
     """A platform admin removes credits; refused (nothing changes) beyond the balance."""
     _check_amount(amount)
-    return _single(wallet, -amount, EntryKind.DEDUCTION, actor=actor, note=note, idempotency_key=idempotency_key)
+    return _single(wallet, -amount, EntryKind.DEDUCTION, actor=actor, note=note,
+                   idempotency_key=_caller_key(idempotency_key))
 
 
 def debit_for_enrolment(
     wallet: Wallet, amount: int, *, enrolment_id: int, actor: User | None, note: str = "",
-    idempotency_key: str | None = None,
 ) -> WalletEntry | None:
-    """Charge an enrolment. A free course (amount 0) leaves no entry."""
+    """Charge an enrolment, once (key ``enrolment:<id>:debit``). A free course (amount 0) leaves no entry."""
     if amount == 0:
         return None
     _check_amount(amount)
     return _single(
         wallet, -amount, EntryKind.ENROLMENT_DEBIT, actor=actor, note=note,
-        enrolment_id=enrolment_id, idempotency_key=idempotency_key,
+        enrolment_id=enrolment_id, idempotency_key=f"enrolment:{enrolment_id}:debit",
     )
 
 
 def refund(debit: WalletEntry, *, actor: User | None, note: str = "") -> WalletEntry:
-    """Give back what an enrolment debit took, as a new entry that references it."""
+    """Give back what an enrolment debit took, once (key ``refund:<debit id>``), as a new entry that references it."""
     if debit.kind != EntryKind.ENROLMENT_DEBIT.value:
         raise DomainError(_l("Only an enrolment debit can be refunded."))
     return _single(
@@ -211,12 +259,13 @@ def transfer(source: Wallet, target: Wallet, amount: int, *, actor: User, note: 
     _check_amount(amount)
     if source.id == target.id:
         raise DomainError(_l("A transfer needs two different wallets."))
+    key = _caller_key(idempotency_key)
     lock_wallets(source.id, target.id)
-    out_key = f"{idempotency_key}:out" if idempotency_key else None
-    in_key = f"{idempotency_key}:in" if idempotency_key else None
-    replay = _replay(source.id, out_key)
+    out_key = f"{key}:out" if key else None
+    in_key = f"{key}:in" if key else None
+    replay = _replay(source.id, out_key, EntryKind.TRANSFER_OUT, -amount)
     if replay is not None:
-        return Transfer(replay, _replay(target.id, in_key))
+        return Transfer(replay, _replay(target.id, in_key, EntryKind.TRANSFER_IN, amount))
     out_entry = _move(source, -amount, EntryKind.TRANSFER_OUT, actor=actor, note=note,
                       idempotency_key=out_key, counterpart_wallet_id=target.id)
     in_entry = _move(target, amount, EntryKind.TRANSFER_IN, actor=actor, note=note,

@@ -26,6 +26,7 @@ from app.models import Company, Partner, User
 from app.services import audit
 from app.services.people import tokens
 from app.services.tenancy.companies import companies_of
+from app.services.people.names import has_bidi_controls
 from app.services.people.students import create_student
 from app.services.people.users import EmailTaken, is_valid_email, normalise_email
 from app.services.exports.csv_upload import MAX_BYTES, UploadError, decode_upload, header_key, read_rows
@@ -55,6 +56,7 @@ class Outcome(str, enum.Enum):
     EXISTS = "exists"
     INVALID_EMAIL = "invalid_email"
     NAME_TOO_LONG = "name_too_long"
+    INVALID_NAME = "invalid_name"
     UNKNOWN_COMPANY = "unknown_company"
     MISSING = "missing"
 
@@ -214,6 +216,8 @@ def check_rows(partner: Partner, rows: list[CsvRow]) -> list[CheckedRow]:
             outcome = Outcome.INVALID_EMAIL
         elif len(row.name) > MAX_NAME:
             outcome = Outcome.NAME_TOO_LONG
+        elif has_bidi_controls(row.name):
+            outcome = Outcome.INVALID_NAME
         elif email in seen:
             outcome = Outcome.DUPLICATE_IN_FILE
         elif email in existing:

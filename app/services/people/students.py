@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,8 @@ from app.models import Company, Partner, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.people import tokens
+from app.services.people.names import check_name
+from app.services.tenancy import sites
 from app.services.tenancy.companies import MAX_PAGE
 from app.services.outbox.email import queue_email
 from app.services.people.users import EmailTaken, find_user_by_email, normalise_email
@@ -70,6 +72,7 @@ def create_student(
     unique index refuses it and only this student's savepoint is undone).
     """
     _check_company(partner, company)
+    check_name(name)
     email = normalise_email(email)
     if not email:
         raise DomainError(_l("A student needs an email."))
@@ -117,6 +120,7 @@ def update_student(
     """
     check_student(partner, student)
     _check_company(partner, company)
+    check_name(name)
     email = normalise_email(email)
     if not email:
         raise DomainError(_l("A student needs an email."))
@@ -180,8 +184,8 @@ def welcome_email_context(student: User, partner: Partner) -> dict:
         "student": student,
         "partner": partner,
         "brand_label": brand,
-        "set_password_url": url_for("auth.set_password", token=token, _external=True),
-        "login_url": url_for("auth.login", _external=True),
+        "set_password_url": sites.external_url("auth.set_password", partner, token=token),
+        "login_url": sites.external_url("auth.login", partner),
         "valid_days": tokens.SET_PASSWORD_MAX_AGE.days,
     }
 

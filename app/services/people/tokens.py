@@ -84,7 +84,8 @@ def user_for_set_password_token(token: str, max_age: timedelta | int | None = No
 
 
 def set_password_with_token(token: str, password: str, max_age: timedelta | int | None = None) -> User:
-    """Set the password the link was sent for; the link stops working afterwards.
+    """Set the password the link was sent for; the link stops working afterwards,
+    and every session signed in before ends (the caller signs the user in afresh).
 
     The hash is replaced by a conditional UPDATE on the old hash, so two
     submissions of the same link racing each other cannot both succeed.
@@ -96,10 +97,11 @@ def set_password_with_token(token: str, password: str, max_age: timedelta | int 
     probe = User()
     probe.set_password(password)
     same_hash = User.password_hash.is_(None) if old_hash is None else User.password_hash == old_hash
+    # A new password also ends every session signed in with the old one.
     result = db.session.execute(
         sa.update(User)
         .where(User.id == user.id, same_hash)
-        .values(password_hash=probe.password_hash)
+        .values(password_hash=probe.password_hash, session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

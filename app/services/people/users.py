@@ -1,13 +1,23 @@
-"""User accounts: creating them, finding them by email, checking a password."""
+"""User accounts: creating them, finding them, signing in (one password check on every path), sessions."""
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import generate_password_hash
+
+import sqlalchemy as sa
+
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
+from app.models.base import parse_id
 from app.services import DomainError
 from app.services import audit
+from app.services.people.names import check_name
 
 
 class EmailTaken(DomainError):
@@ -59,15 +69,50 @@ def partner_admins(partner: Partner, *, active_only: bool = False) -> list[User]
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
+    """The active user with these credentials, or None (same answer for every failure).
+
+    Every attempt checks exactly one password hash of the configured cost: the
+    account's own, or a stand-in when there is no account, no password yet, so
+    the time taken does not tell an unknown, deactivated or password-less
+    account from one with a wrong password.
+    """
     user = find_user_by_email(email)
-    if user is None:
-        # Spend the same time as a real check so timing does not reveal accounts.
-        User(password_hash=_DUMMY_HASH).check_password(password)
-        return None
-    if not user.is_active or not user.check_password(password):
+    has_password = user is not None and bool(user.password_hash)
+    probe = user if has_password else User(password_hash=_stand_in_hash(_hash_method()))
+    matches = probe.check_password(password)
+    if not has_password or not user.is_active or not matches:
         return None
     return user
+
+
+def user_for_session(session_user_id: str | None) -> User | None:
+    """The user a session cookie names (``<id>:<session version>``), or None once that session was ended."""
+    user_id, _, version = (session_user_id or "").partition(":")
+    user_id = parse_id(user_id)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or version != str(user.session_version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` signed in so far, on every device (logout)."""
+    table = User.__table__
+    version = db.session.execute(
+        sa.update(table).where(table.c.id == user.id)
+        .values(session_version=table.c.session_version + 1).returning(table.c.session_version)
+    ).scalar_one()
+    sa.orm.attributes.set_committed_value(user, "session_version", version)
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.cache
+def _stand_in_hash(method: str) -> str:
+    """A hash of nothing anyone types, made once per method (a constant, not request state)."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def create_user(
@@ -81,6 +126,7 @@ def create_user(
     reseller: Reseller | None = None,
 ) -> User:
     email = normalise_email(email)
+    check_name(name)
     if find_user_by_email(email) is not None:
         raise EmailTaken()
     if role in (Role.PARTNER_ADMIN,) and partner is None:
@@ -101,7 +147,3 @@ def create_user(
     audit.record(actor, "user.created", user, partner_id=user.partner_id, role=role.value, email=email)
     return user
 
-
-from werkzeug.security import generate_password_hash  # noqa: E402
-
-_DUMMY_HASH = generate_password_hash("not-a-real-password")

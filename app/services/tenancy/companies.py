@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Company, Partner, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
+from app.services.people.names import check_name
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
@@ -85,6 +86,8 @@ def create_company(
     name = _clean(name)
     if not name:
         raise DomainError(_l("A company needs a name."), field="name")
+    check_name(name)
+    check_name(contact, field="contact")
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name):
         raise CompanyNameTaken(_l("You already have a company with this name."))
@@ -108,6 +111,8 @@ def update_company(
     name = _clean(name)
     if not name:
         raise DomainError(_l("A company needs a name."), field="name")
+    check_name(name)
+    check_name(contact, field="contact")
     vat = normalise_vat_number(vat_number)
     if _name_taken(partner, name, except_id=company.id):
         raise CompanyNameTaken(_l("You already have a company with this name."))

@@ -16,6 +16,8 @@ from app.extensions import db
 from app.models import Partner, PartnerKind, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
 from app.services.people import users
+from app.services.people.names import check_name
+from app.services.tenancy import sites
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.tenancy.credit_alerts import warn_if_low_balance
@@ -25,7 +27,9 @@ MIN_PASSWORD_LENGTH = 10
 
 COLOUR_RE = re.compile(r"^#[0-9a-f]{6}$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+# A top-level domain is letters (or an IDN's xn--): "127.0.0.1" or "1.2.3.4.5" is no domain name.
+_TLD = r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$)(?:{_LABEL}\.)+{_TLD}$")
 
 
 class PartnerInvalid(DomainError):
@@ -89,6 +93,7 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
     brand_color = brand_color.lower() if brand_color else None
     if not name:
         raise PartnerInvalid("name", _l("Enter the partner's name."))
+    check_name(name)
     if kind not in KINDS:
         raise PartnerInvalid("kind", _l("Choose default or whitelabel."))
     if kind == PartnerKind.WHITELABEL and not domain:
@@ -97,8 +102,8 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
         raise PartnerInvalid(
             "domain", _l("A default partner uses the platform's domain: leave the domain empty.")
         )
-    if domain and not DOMAIN_RE.match(domain):
-        raise PartnerInvalid("domain", _l("Enter a domain name such as academy.example.com."))
+    if domain:
+        _check_whitelabel_domain(domain)
     if brand_color and not COLOUR_RE.match(brand_color):
         raise PartnerInvalid("brand_color", _l("Enter the colour as # and six hex digits, e.g. #1a6fb0."))
     if low_balance_threshold is not None and (
@@ -107,6 +112,21 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
         raise PartnerInvalid("low_balance_threshold", _l("The threshold must be a whole number, 0 or more."))
     return dict(name=name, kind=kind, domain=domain, brand_color=brand_color,
                 logo_url=_clean(logo_url), low_balance_threshold=low_balance_threshold)
+
+
+def _check_whitelabel_domain(domain: str) -> None:
+    """A real domain name (not an IP address), and not the platform's own host in any spelling.
+
+    The platform's host as a partner's domain would give the platform's login
+    page that partner's look; an address is not a site a partner can own.
+    """
+    if sites.is_ip_address(domain):
+        raise PartnerInvalid("domain", _l("Enter a domain name, not an IP address."))
+    if not DOMAIN_RE.match(domain):
+        raise PartnerInvalid("domain", _l("Enter a domain name such as academy.example.com."))
+    if sites.is_platform_host(domain):
+        raise PartnerInvalid("domain", _l(
+            "This is the platform's own address: a whitelabel partner needs a domain of its own."))
 
 
 def _check_unique(values: dict, partner: Partner | None) -> None:
