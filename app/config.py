@@ -75,9 +75,11 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Aula <no-reply@aula.localhost>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
 
-    BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = os.environ.get("AULA_TIMEZONE", "Europe/Rome")
+    # The languages Aula speaks; the platform default answers when nothing else does
+    # (see app.blueprints.language). Catalogs live in app/translations/.
     LANGUAGES = ["en", "it", "pt_BR"]
+    BABEL_DEFAULT_LOCALE = os.environ.get("AULA_DEFAULT_LOCALE", "en")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("AULA_TIMEZONE", "Europe/Rome")
     AULA_CURRENCY = os.environ.get("AULA_CURRENCY", "EUR")
 
     # Per address and email (guessing one account), and per address (spraying many).

@@ -1,6 +1,10 @@
+"""Accounts: creating users, signing in, and each user's own preferences."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+
+from app import i18n
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
 from app.services import DomainError
@@ -62,6 +66,16 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.created", user, partner_id=user.partner_id, role=role.value, email=email)
+    return user
+
+
+def set_user_locale(user: User, locale: str) -> User:
+    """Save the language ``user`` chose from the menu (it also writes their emails and PDFs)."""
+    chosen = i18n.offered(locale)
+    if chosen is None:
+        raise DomainError(_l("This language is not offered."), field="locale")
+    user.locale = chosen
+    db.session.flush()
     return user
 
 
