@@ -24,6 +24,14 @@ from flask import current_app
 from flask_babel import format_currency, format_decimal, get_locale, lazy_gettext as _l, ngettext
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction only: whoever shows it translates it then (``gettext(message)``).
+
+    For messages chosen from a table of codes at reading time (audit actions), in the reader's language.
+    """
+    return message
+
+
 def offered_locales() -> list[str]:
     """The languages Aula speaks, as configured (``LANGUAGES``): English, Italian, Brazilian Portuguese."""
     return list(current_app.config["LANGUAGES"])

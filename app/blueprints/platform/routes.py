@@ -7,6 +7,7 @@ from app.blueprints.platform.forms import EmptyForm
 from app.transactions import commit
 from app.extensions import db
 from app.models import AuditEvent, EmailMessage, Partner, Reseller, User
+from app.services import audit
 from app.services.outbox.email import resend
 from app.web import paginate, render
 
@@ -61,4 +62,5 @@ def audit_log():
     if action:
         query = query.where(AuditEvent.action == action)
     page = paginate(query, per_page=PAGE_SIZE)
-    return render("platform/audit_log.html", page=page, action=action)
+    return render("platform/audit_log.html", page=page, action=action, describe_event=audit.describe,
+                  event_object=audit.object_label, event_details=audit.detail_items)
