@@ -65,8 +65,6 @@ def read_progress(bulk_id: int) -> tuple[int, int] | None:
 def run_bulk_enrolment_job(bulk_id: int) -> str:
     """Run one bulk enrolment and commit once; on an error, record it as failed."""
     with app_context():
-        from flask_babel import gettext as _
-
         from app.services.enrolment.bulk import mark_bulk_failed, run_bulk_enrolment
         from app.transactions import commit, rollback
 
@@ -77,8 +75,7 @@ def run_bulk_enrolment_job(bulk_id: int) -> str:
         except Exception:
             rollback()
             log.exception("bulk enrolment %s failed", bulk_id)
-            mark_bulk_failed(bulk_id, _("An unexpected error stopped the bulk enrolment. Nobody was enrolled "
-                                        "and nothing was charged. Try again, or contact the platform administrators."))
+            mark_bulk_failed(bulk_id)
             commit()
             raise
         return status

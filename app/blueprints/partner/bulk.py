@@ -24,6 +24,7 @@ from app.services.enrolment.bulk import (
     STALE_AFTER,
     BulkInputError,
     Outcome,
+    batch_error,
     bulk_of,
     confirm_bulk_enrolment,
     is_delayed,
@@ -31,6 +32,7 @@ from app.services.enrolment.bulk import (
     preview_bulk_enrolment,
     recent_bulk_enrolments,
     result_counts,
+    row_message,
 )
 from app.services.enrolment.enrol import CourseNotShared
 from app.services.ledger.wallets import wallet_of
@@ -204,4 +206,5 @@ def bulk_result(bulk_id):
         fragment = "partner/bulk/_bulk_results.html" if finished else "partner/bulk/_bulk_progress.html"
     return render("partner/bulk/result.html", fragment, partner=partner, bulk=bulk, finished=finished,
                   progress=progress, delayed=delayed, delayed_minutes=int(STALE_AFTER.total_seconds() // 60),
-                  counts=result_counts(bulk), wallet=wallet_of(partner), **_labels())
+                  counts=result_counts(bulk), wallet=wallet_of(partner), batch_error=batch_error,
+                  row_message=row_message, **_labels())

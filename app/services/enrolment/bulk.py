@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import json
 import logging
 import re
 from collections import Counter
@@ -35,9 +36,10 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext, gettext as _, lazy_gettext as _l
 
 from app.extensions import db
+from app.i18n import N_, credits_text, format_credits
 from app.models import BulkEnrolment, Company, Course, Enrolment, Partner, Role, User
 from app.models.base import utcnow
 from app.services import DomainError, audit
@@ -356,7 +358,9 @@ def _email_rows(emails: str | bytes | list | tuple | None) -> list[tuple[int, st
     return []
 
 
-# Why a row is not enrolled, as the result page says it (stored in the requester's language).
+# Why a row is not enrolled, as the result page says it. Rows store codes (their outcome, and a
+# "reason" where the outcome is not enough); the words are chosen when the page is read, in the
+# reader's language (a batch run by a background job has no language of its own).
 SKIP_MESSAGES = {
     Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
     Outcome.INACTIVE: _l("This student's account is deactivated."),
@@ -367,9 +371,69 @@ SKIP_MESSAGES = {
 }
 
 
-def _skip_message(outcome: Outcome) -> str:
-    message = SKIP_MESSAGES.get(outcome)
-    return str(message) if message is not None else ""
+REASON_MESSAGES = {
+    "not_in_preview": _l("Not in the preview you confirmed, so not enrolled. Preview again to enrol this student."),
+}
+
+# Why a whole batch was refused (``BulkEnrolment.error`` holds the code and its numbers as JSON).
+BATCH_ERRORS = {
+    "course_not_shared": N_("This course is no longer available to your organisation. "
+                            "Nobody was enrolled and nothing was charged."),
+    "price_changed": N_("The price of %(course)s changed from %(confirmed)s to %(price)s since you confirmed; "
+                        "nobody was enrolled and nothing was charged. Preview again."),
+    "insufficient_credits": N_("Not enough credits: %(needed)s needed, %(available)s available, "
+                               "%(missing)s missing. Nobody was enrolled and nothing was charged."),
+    "unexpected": N_("An unexpected error stopped the bulk enrolment. Nobody was enrolled and nothing was "
+                     "charged. Try again, or contact the platform administrators."),
+}
+ADMINS_TOLD = {
+    True: N_("The platform administrators have been told; ask them to recharge your wallet."),
+    False: N_("The platform administrators were already told within the last hour; "
+              "ask them to recharge your wallet."),
+}
+CREDIT_PARAMS = ("confirmed", "price")  # counted as credits ("12 credits")
+NUMBER_PARAMS = ("needed", "available", "missing")
+
+
+def row_message(row: dict) -> str:
+    """Why a stored result row was not enrolled, in the reader's language ("" if it was)."""
+    reason = REASON_MESSAGES.get(row.get("reason") or "")
+    if reason is not None:
+        return str(reason)
+    try:
+        skip = SKIP_MESSAGES.get(Outcome(row.get("outcome")))
+    except ValueError:
+        skip = None
+    if skip is not None:
+        return str(skip)
+    return row.get("message") or ""  # a row stored before reasons were codes
+
+
+def batch_error(bulk: BulkEnrolment) -> str:
+    """Why the batch was refused, in the reader's language."""
+    try:
+        stored = json.loads(bulk.error or "")
+        message = BATCH_ERRORS[stored["code"]]
+    except (ValueError, TypeError, KeyError):
+        return bulk.error or ""  # stored before errors were codes
+    params = dict(stored.get("params") or {})
+    for key in CREDIT_PARAMS:
+        if key in params:
+            params[key] = credits_text(params[key])
+    for key in NUMBER_PARAMS:
+        if key in params:
+            params[key] = format_credits(params[key])
+    text = gettext(message, **params)
+    if "admins_told" in stored:
+        text += " " + gettext(ADMINS_TOLD[bool(stored["admins_told"])])
+    return text
+
+
+def _batch_error(code: str, admins_told: bool | None = None, **params) -> str:
+    stored = {"code": code, "params": params}
+    if admins_told is not None:
+        stored["admins_told"] = admins_told
+    return json.dumps(stored)
 
 
 # --- use cases ---------------------------------------------------------------------------
@@ -468,11 +532,9 @@ def _layout(partner: Partner, course: Course, ids: list[int], confirmed_rows: li
                 placed.add(student_id)
                 layout.append(_result(row, Outcome.WILL_ENROL))
             elif row.outcome == Outcome.WILL_ENROL:
-                message = _("Not in the preview you confirmed, so not enrolled. "
-                            "Preview again to enrol this student.")
-                layout.append(_result(row, Outcome.NOT_ENROLLED, message))
+                layout.append(_result(row, Outcome.NOT_ENROLLED, reason="not_in_preview"))
             else:
-                layout.append(_result(row, message=_skip_message(row.outcome)))
+                layout.append(_result(row))
     for student_id, row in zip(ids, confirmed_rows):
         if student_id not in placed:
             layout.append(_result(row, Outcome.WILL_ENROL))
@@ -529,7 +591,8 @@ def runs_inline(bulk: BulkEnrolment) -> bool:
     return len(bulk.student_ids) <= INLINE_LIMIT
 
 
-def _result(row: Row, outcome: Outcome | None = None, message: str = "") -> dict:
+def _result(row: Row, outcome: Outcome | None = None, reason: str = "") -> dict:
+    """A row as ``results`` stores it: codes and data only (see ``row_message``)."""
     return {
         "student_id": row.student.id if row.student is not None else None,
         "email": row.email,
@@ -537,7 +600,7 @@ def _result(row: Row, outcome: Outcome | None = None, message: str = "") -> dict
         "line": row.line,
         "outcome": (outcome or row.outcome).value,
         "credits": row.credits,
-        "message": message,
+        "reason": reason,
     }
 
 
@@ -552,7 +615,7 @@ def _merge(bulk: BulkEnrolment, rows: list[Row], refused: bool = False) -> list[
         if refused and row.outcome == Outcome.WILL_ENROL:
             ran[student_id] = _result(row, Outcome.NOT_ENROLLED)
         else:
-            ran[student_id] = _result(row, message=_skip_message(row.outcome))
+            ran[student_id] = _result(row)
     merged = []
     for stored in bulk.results or []:
         if stored.get("outcome") != Outcome.WILL_ENROL.value:
@@ -563,9 +626,10 @@ def _merge(bulk: BulkEnrolment, rows: list[Row], refused: bool = False) -> list[
     return merged
 
 
-def _refuse_all(bulk: BulkEnrolment, rows: list[Row], message: str) -> BulkEnrolment:
+def _refuse_all(bulk: BulkEnrolment, rows: list[Row], error: str) -> BulkEnrolment:
+    """Refuse the whole batch; ``error`` is ``_batch_error(...)``."""
     bulk.status = "failed"
-    bulk.error = message
+    bulk.error = error
     bulk.finished_at = utcnow()
     bulk.results = _merge(bulk, rows, refused=True)
     return bulk
@@ -601,31 +665,22 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     if price is None:
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      reason="course_not_shared")
-        return _refuse_all(bulk, rows, _("This course is no longer available to your organisation. "
-                                          "Nobody was enrolled and nothing was charged."))
+        return _refuse_all(bulk, rows, _batch_error("course_not_shared"))
     if price != bulk.price:
         # The admin confirmed a total at bulk.price: never charge another one.
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      reason="price_changed", confirmed_price=bulk.price, price=price)
-        return _refuse_all(bulk, rows, _(
-            "The price of %(course)s changed from %(confirmed)s to %(price)s credits since you confirmed; "
-            "nobody was enrolled and nothing was charged. Preview again.",
-            course=course.title, confirmed=bulk.price, price=price))
+        return _refuse_all(bulk, rows, _batch_error("price_changed", course=course.title,
+                                                    confirmed=bulk.price, price=price))
     to_enrol = [row for row in rows if row.outcome == Outcome.WILL_ENROL]
     needed = len(to_enrol) * price
     if needed > wallet.balance:
         error = InsufficientCredits(needed=needed, available=wallet.balance)
         told = notify_insufficient_credits(partner, course, error)
-        message = _("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing. "
-                    "Nobody was enrolled and nothing was charged.",
-                    needed=error.needed, available=error.available, missing=error.missing)
-        message += " " + (_("The platform administrators have been told; ask them to recharge your wallet.")
-                          if told else
-                          _("The platform administrators were already told within the last hour; "
-                            "ask them to recharge your wallet."))
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      needed=error.needed, available=error.available)
-        return _refuse_all(bulk, rows, message)
+        return _refuse_all(bulk, rows, _batch_error("insufficient_credits", admins_told=told, needed=error.needed,
+                                                    available=error.available, missing=error.missing))
 
     before = wallet.balance
     charged = 0
@@ -652,8 +707,8 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     return bulk
 
 
-def mark_bulk_failed(bulk_id: int, message: str) -> BulkEnrolment | None:
-    """Record that a bulk enrolment stopped on an error (its work was rolled back)."""
+def mark_bulk_failed(bulk_id: int) -> BulkEnrolment | None:
+    """Record that a bulk enrolment stopped on an unexpected error (its work was rolled back)."""
     bulk = db.session.get(BulkEnrolment, bulk_id)
     if bulk is None or bulk.status in ("done", "failed"):
         return bulk
@@ -662,8 +717,8 @@ def mark_bulk_failed(bulk_id: int, message: str) -> BulkEnrolment | None:
     for row, student_id in zip(rows, bulk.student_ids):
         row.student = users.get(student_id)
         row.email = row.student.email if row.student is not None else ""
-    _refuse_all(bulk, rows, message)
-    audit.record(None, "bulk_enrolment.failed", bulk, partner_id=bulk.partner_id, error=message[:200])
+    _refuse_all(bulk, rows, _batch_error("unexpected"))
+    audit.record(None, "bulk_enrolment.failed", bulk, partner_id=bulk.partner_id, error="unexpected")
     return bulk
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
 from app.services import DomainError
 
@@ -38,9 +39,9 @@ class InvalidAmount(DomainError):
 
 class InsufficientCredits(DomainError):
     def __init__(self, needed: int, available: int):
-        super().__init__(
-            f"Not enough credits: {needed} needed, {available} available, {needed - available} missing."
-        )
+        super().__init__(_l("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing.",
+                            needed=format_credits(needed), available=format_credits(available),
+                            missing=format_credits(needed - available)))
         self.needed = needed
         self.available = available
 
