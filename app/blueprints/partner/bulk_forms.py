@@ -13,6 +13,7 @@ from wtforms import HiddenField, SearchField, SelectField, SelectMultipleField, 
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
+from app.i18n import credits_text
 from app.models import Partner
 from app.services.enrolment.bulk import MAX_ROWS, companies_for_filter
 from app.services.enrolment.enrol import catalog_for
@@ -90,7 +91,7 @@ class BulkEnrolmentForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "BulkEnrolmentForm":
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(credits)s", course=course.title, credits=credits_text(price))) for course, price in catalog_for(partner)
         ]
         return self
 

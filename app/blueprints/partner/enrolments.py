@@ -1,12 +1,13 @@
 """A partner enrols its students in shared courses, paying with credits."""
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from app.blueprints.partner import bp
 from app.blueprints.partner.enrolment_forms import CancelForm, EnrolForm
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import Course, Enrolment, User
 from app.services import DomainError
 from app.services.enrolment.enrol import (
@@ -94,9 +95,10 @@ def enrol():
             form.student_id.errors.append(_("This student is deactivated: reactivate them first."))
         else:
             commit()
-            flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.",
-                    student=student.email, course=course.title, credits=enrolment.credits_charged),
-                  "success")
+            flash(ngettext("%(student)s is enrolled in %(course)s; %(count)s credit charged.",
+                           "%(student)s is enrolled in %(course)s; %(count)s credits charged.",
+                           enrolment.credits_charged, student=student.email, course=course.title,
+                           count=format_credits(enrolment.credits_charged)), "success")
             if request.htmx:
                 fresh = EnrolForm(formdata=None).for_partner(partner)
                 body, status = render("partner/enrolments.html", "partner/_enrol_success.html",
@@ -127,7 +129,9 @@ def cancel(enrolment_id):
     else:
         commit()
         if refund is not None:
-            flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=refund.amount), "success")
+            flash(ngettext("Enrolment cancelled; %(count)s credit refunded.",
+                           "Enrolment cancelled; %(count)s credits refunded.", refund.amount,
+                           count=format_credits(refund.amount)), "success")
         else:
             flash(_("Enrolment cancelled."), "success")
     db.session.refresh(enrolment)
