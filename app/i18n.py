@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
-from babel.numbers import parse_decimal
+from babel.numbers import format_decimal as format_decimal_in, parse_decimal
 from flask import current_app
 from flask_babel import format_currency, format_decimal, get_locale, lazy_gettext as _l, ngettext
 
@@ -139,7 +139,7 @@ def parse_money(text: str, *, locale=None, currency: str | None = None, max_cent
         raise MoneyInputError(_l("The amount cannot be negative."))
     shown = (text or "").strip()[:30]
     not_an_amount = _l("“%(value)s” is not an amount. Example: %(example)s", value=shown,
-                       example=format_decimal(Decimal("1234.56"), "#,##0.00", locale=locale))
+                       example=format_decimal_in(Decimal("1234.56"), "#,##0.00", locale=locale))
     separators = re.escape(get_decimal_symbol(locale) + get_group_symbol(locale))
     if not re.fullmatch(rf"[0-9{separators}]+", raw):
         raise MoneyInputError(not_an_amount)
@@ -171,5 +171,5 @@ def _money_suggestion(error: NumberFormatError, locale) -> str | None:
         except NumberFormatError:
             continue
         if value == value.quantize(Decimal("0.01")):
-            return format_decimal(value, "#,##0.00", locale=locale)
+            return format_decimal_in(value, "#,##0.00", locale=locale)
     return None

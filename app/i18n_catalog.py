@@ -28,7 +28,7 @@ TEMPLATE = TRANSLATIONS / "messages.pot"
 MAPPING = ROOT / "babel.cfg"
 LOCALES = ("it", "pt_BR")  # English is the source language: it needs no catalog
 
-KEYWORDS = ("_l", "lazy_gettext", "_n:1,2", "lazy_ngettext:1,2", "N_", "Nn_:1,2")
+KEYWORDS = ("_l", "lazy_gettext", "_n:1,2", "lazy_ngettext:1,2", "lazy_pgettext:1c,2", "N_", "Nn_:1,2")
 COMMENT_TAG = "TRANSLATORS:"
 
 

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 import xlsxwriter
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.extensions import db
 from app.transactions import begin_read_only
@@ -40,9 +40,9 @@ XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
 NO_COMPANY = 0
 
 STATUS_LABELS = {
-    "active": _l("Active"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
+    "active": lazy_pgettext("enrolment status", "Active"),
+    "completed": lazy_pgettext("enrolment status", "Completed"),
+    "cancelled": lazy_pgettext("enrolment status", "Cancelled"),
 }
 
 
