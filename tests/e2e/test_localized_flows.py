@@ -140,14 +140,15 @@ def _balance(text: str) -> int:
     return int(re.sub(r"\D", "", text))
 
 
-def _set_partner_balance(run: Run, admin: Page, partner: str, target: int) -> None:
-    """The platform admin recharges or deducts through the partner list's dialog until ``target``."""
+def _set_partner_balance(run: Run, admin: Page, partner: str, target: int) -> int:
+    """The platform admin recharges or deducts through the partner list's dialog until ``target``;
+    returns the balance before."""
     admin.goto("/platform/partners")
     run.check(admin, "partner list")
     row = admin.locator("tr", has_text=partner)
     balance = _balance(row.locator("td.balance").inner_text())
     if balance == target:
-        return
+        return balance
     operation = "deduct" if balance > target else "recharge"
     row.locator(f"a[href$='/{operation}']").click()
     dialog = admin.locator("dialog[open]")
@@ -159,6 +160,7 @@ def _set_partner_balance(run: Run, admin: Page, partner: str, target: int) -> No
     expect(admin.locator("dialog[open]")).to_have_count(0)
     expect(admin.locator("tr", has_text=partner).locator("td.balance")).to_have_text(str(target))
     run.check(admin, f"partner list after the {operation}")
+    return balance
 
 
 def _enrol(run: Run, page: Page, student_email: str) -> None:
@@ -176,7 +178,7 @@ def partner_enrolment_until_refused(run: Run) -> None:
     admin, partner = run.page(), run.page(width=390)  # the partner on a phone
     run.sign_in(admin, "admin@example.com")
     run.check(admin, "platform home")
-    _set_partner_balance(run, admin, "Demo Partner", 15)
+    before = _set_partner_balance(run, admin, "Demo Partner", 15)
 
     run.sign_in(partner, "partner@example.com")
     run.check(partner, "partner home")
@@ -216,6 +218,7 @@ def partner_enrolment_until_refused(run: Run) -> None:
     run.check(admin, "audit trail")
     admin.goto("/platform/emails")
     run.check(admin, "email log")
+    _set_partner_balance(run, admin, "Demo Partner", before)  # leave the demo as it was found
 
     for watch in run.watches:
         watch.problems = [p for p in watch.problems if "422" not in p]  # refusals answer 422 by design
