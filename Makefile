@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-pg bench install install-dev worker clean
+.PHONY: run test test-pg bench install install-dev worker clean translations extract-messages update-translations
 
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
@@ -26,12 +26,23 @@ install: $(VENV)/.runtime-installed
 
 install-dev: $(VENV)/.dev-installed
 
-run: install
+# The .mo files are built, never committed: every run and test compiles the .po files first.
+translations: install
+	$(BIN)/python -m app.i18n_catalog compile
+
+# After adding or changing a string: refresh messages.pot and merge it into it/ and pt_BR/.
+extract-messages: install
+	$(BIN)/python -m app.i18n_catalog extract
+
+update-translations: extract-messages
+	$(BIN)/python -m app.i18n_catalog update
+
+run: install translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --access-logfile - wsgi:app
 
-test: install-dev
+test: install-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: install

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask
 
 from app.config import Config, config_from_env
 from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
@@ -38,9 +37,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     _init_extensions(app)
 
     from app import branding, cli, errors, security, transactions, web
+    from app.blueprints import language
 
     transactions.init_app(app)
     web.init_app(app)
+    language.init_app(app)
     security.init_app(app)
     branding.init_app(app)
     errors.init_app(app)
@@ -67,7 +68,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    from app.blueprints.language import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=_select_timezone)
 
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
@@ -88,16 +91,6 @@ def _migrations_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent / "migrations"
-
-
-def _select_locale():
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def _select_timezone():

@@ -85,11 +85,13 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Aula <no-reply@aula.localhost>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
 
-    BABEL_DEFAULT_LOCALE = "en"
+    # The languages Aula speaks; the platform default answers when nothing else does
+    # (see app.blueprints.language). Catalogs live in app/translations/.
+    LANGUAGES = ["en", "it", "pt_BR"]
+    BABEL_DEFAULT_LOCALE = os.environ.get("AULA_DEFAULT_LOCALE", "en")
     # The platform's time zone: times are shown in it, and release dates are whole days in it.
     AULA_TIMEZONE = os.environ.get("AULA_TIMEZONE", "Europe/Rome")
     BABEL_DEFAULT_TIMEZONE = AULA_TIMEZONE
-    LANGUAGES = ["en", "it", "pt_BR"]
     AULA_CURRENCY = os.environ.get("AULA_CURRENCY", "EUR")
     # Homework files: stored outside the web root, at most this many bytes each.
     UPLOAD_DIR = os.environ.get("AULA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")

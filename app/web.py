@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, get_flashed_messages, has_request_context, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, gettext as _
+from flask import Flask, abort, get_flashed_messages, has_request_context, render_template, request
+from flask_babel import format_date, format_datetime
 from werkzeug.routing import IntegerConverter
 
+from app import i18n
 from app.models.base import MAX_ID, parse_id  # noqa: F401 (views parse ids through web)
 
 # A refused action (invalid form, business rule said no) answers 422 with the
@@ -80,15 +81,8 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
-def format_credits(value: int | None) -> str:
-    return format_decimal(value or 0)
-
-
-def format_money(cents: int | None, currency: str | None = None) -> str:
-    from flask_babel import format_currency
-
-    currency = currency or current_app.config["AULA_CURRENCY"]
-    return format_currency((cents or 0) / 100, currency)
+format_credits = i18n.format_credits
+format_money = i18n.format_money
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -109,8 +103,10 @@ def _refuse_nul_bytes():
 
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
-    app.jinja_env.filters["credits"] = format_credits
-    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["credits"] = i18n.format_credits
+    app.jinja_env.filters["money"] = i18n.format_money
+    # "1 credit", "2 credits": the counted phrase by each language's plural rule.
+    app.jinja_env.globals["credits_text"] = i18n.credits_text
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""

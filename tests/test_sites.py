@@ -1,7 +1,6 @@
 """Links in emails and PDFs come from the configured sites, never the Host header; other hosts are refused."""
 
 import re
-import zlib
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from app.services.enrolment.enrol import enrol_student
 from app.services.enrolment.progress import mark_lesson_done
 from app.services.people.students import create_student
 from app.services.tenancy.partners import PartnerInvalid, create_partner, update_partner
+from tests.pdf import pdf_text
 
 PLATFORM = "https://aula.example.org"
 WL_DOMAIN = "academy.example.com"
@@ -33,9 +33,6 @@ def welcome_text(db, email):
         EmailMessage.recipient == email, EmailMessage.template == "welcome")).scalar_one()
 
 
-def pdf_text(data: bytes) -> str:
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S)
-    return b"".join(zlib.decompress(s) for s in streams).decode("latin-1")
 
 
 # --- links ----------------------------------------------------------------------------

@@ -27,8 +27,7 @@ def run_bulk_enrolment_job(bulk_id: int) -> str:
         except Exception:
             rollback()
             log.exception("bulk enrolment %s failed", bulk_id)
-            bulk.mark_bulk_failed(bulk_id, _("An unexpected error stopped the bulk enrolment. Nobody was enrolled "
-                                             "and nothing was charged. Try again, or contact the platform administrators."))
+            bulk.mark_bulk_failed(bulk_id)
             commit()
             raise
         return status

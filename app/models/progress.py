@@ -65,13 +65,15 @@ class BulkEnrolment(db.Model):
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(sa.String(20), default=BulkStatus.PENDING.value)
     student_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
-    # One {"student_id", "email", "name", "line", "outcome", "credits", "message"} per requested row,
+    # One {"student_id", "email", "name", "line", "outcome", "credits", "reason"} per requested row,
     # in the preview's order. Until the run, the rows to enrol say "will_enrol" and the others
     # already say why they are skipped; the run fills in the outcome of the rows to enrol.
     results: Mapped[list] = mapped_column(sa.JSON, default=list)
     total_cost: Mapped[int] = mapped_column(sa.Integer, default=0)
     # Credits per student the admin confirmed; the run refuses the batch if the price changed.
     price: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    # Why the batch was refused, as a code with its numbers (JSON; services.enrolment.bulk.batch_error
+    # words it in the reader's language).
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,6 +32,9 @@ class Partner(db.Model):
     domain: Mapped[str | None] = mapped_column(sa.String(253), unique=True)
     brand_color: Mapped[str | None] = mapped_column(sa.String(7))
     logo_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # The language for its users who chose none and whose browser asks for none Aula offers
+    # (on its own domain), and for emails to its users; None = the platform default.
+    default_locale: Mapped[str | None] = mapped_column(sa.String(10))
     # None = use the platform default threshold.
     low_balance_threshold: Mapped[int | None] = mapped_column(sa.Integer)
     # When the last "not enough credits" alert went out (at most one an hour).

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import FINISHED_BULK, Course
 from app.services import DomainError
 from app.services.enrolment.bulk import (
-    MAX_ROWS, OUTCOME_LABELS, STALE_AFTER, Outcome, bulk_of, confirm_bulk_enrolment, is_delayed,
-    pickable_students, preview_again, preview_bulk_enrolment, recent_bulk_enrolments, result_counts,
+    MAX_ROWS, OUTCOME_LABELS, STALE_AFTER, Outcome, batch_error, bulk_of, confirm_bulk_enrolment, is_delayed,
+    pickable_students, preview_again, preview_bulk_enrolment, recent_bulk_enrolments, result_counts, row_message,
 )
 from app.services.enrolment.bulk.progress import read_progress
 from app.services.exports.csv_upload import MAX_BYTES
@@ -160,5 +160,5 @@ def bulk_result(bulk_id):
         fragment = "partner/bulk/_bulk_results.html" if finished else "partner/bulk/_bulk_progress.html"
     return render("partner/bulk/result.html", fragment, partner=partner, bulk=bulk, finished=finished,
                   progress=None if finished else read_progress(bulk.id), delayed=delayed,
-                  delayed_minutes=int(STALE_AFTER.total_seconds() // 60),
-                  counts=result_counts(bulk), wallet=wallet_of(partner), **_labels())
+                  delayed_minutes=int(STALE_AFTER.total_seconds() // 60), counts=result_counts(bulk),
+                  wallet=wallet_of(partner), batch_error=batch_error, row_message=row_message, **_labels())

@@ -13,6 +13,7 @@ from wtforms import HiddenField, SearchField, SelectField, SelectMultipleField, 
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
+from app.i18n import credits_text
 from app.extensions import db
 from app.models import Course, Partner
 from app.services.catalog.pricing import NOT_SHARED, catalog_for
@@ -93,7 +94,7 @@ class BulkEnrolmentForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "BulkEnrolmentForm":
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(credits)s", course=course.title, credits=credits_text(price))) for course, price in catalog_for(partner)
         ]
         return self
 

@@ -1,12 +1,13 @@
 """A partner enrols its students in shared courses, paying with credits."""
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from app.blueprints.partner import bp
 from app.blueprints.partner.enrolment_forms import CancelForm, EnrolForm
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import Course, Enrolment, User
 from app.services import DomainError
 from app.services.catalog.pricing import catalog_for
@@ -80,8 +81,10 @@ def enrol():
 
 
 def _enrolled(partner, enrolment):
-    flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.", student=enrolment.user.email,
-            course=enrolment.course.title, credits=enrolment.credits_charged), "success")
+    flash(ngettext("%(student)s is enrolled in %(course)s; %(count)s credit charged.",
+                   "%(student)s is enrolled in %(course)s; %(count)s credits charged.",
+                   enrolment.credits_charged, student=enrolment.user.email, course=enrolment.course.title,
+                   count=format_credits(enrolment.credits_charged)), "success")
     if not request.htmx:
         return redirect(url_for("partner.enrolments"))
     body, status = render("partner/enrolments.html", "partner/_enrol_success.html",
@@ -103,8 +106,9 @@ def cancel(enrolment_id):
     except DomainError as error:
         flash(error.message, "warning")
     else:
-        flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=refund.amount) if refund
-              else _("Enrolment cancelled."), "success")
+        flash(ngettext("Enrolment cancelled; %(count)s credit refunded.",
+                       "Enrolment cancelled; %(count)s credits refunded.", refund.amount,
+                       count=format_credits(refund.amount)) if refund else _("Enrolment cancelled."), "success")
     db.session.refresh(enrolment)
     if not request.htmx:
         return redirect(url_for("partner.enrolments"))

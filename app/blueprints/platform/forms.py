@@ -8,8 +8,9 @@ from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError,
 )
 
-from app.models import PartnerKind
+from app import i18n
 from app.blueprints.fields import WholeNumberField
+from app.models import PartnerKind
 from app.web import apply_refusal
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT
@@ -51,6 +52,17 @@ class PartnerForm(FlaskForm):
         validators=[Optional()], maximum=MAX_AMOUNT,
         description=_l("Leave empty to use the platform default."),
     )
+    default_locale = SelectField(
+        _l("Default language"), default="", validate_choice=False,  # the service checks it
+        description=_l("For its users who have not chosen a language, when their browser asks for none "
+                       "that Aula offers, and for the emails they receive."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_locale.choices = [SelectChoice("", _l("Platform default"))] + [
+            SelectChoice(code, name) for code, name in i18n.language_choices()
+        ]
 
     def partner_values(self) -> dict:
         return {
@@ -60,6 +72,7 @@ class PartnerForm(FlaskForm):
             "brand_color": self.brand_color.data,
             "logo_url": self.logo_url.data,
             "low_balance_threshold": self.low_balance_threshold.data,
+            "default_locale": self.default_locale.data or None,
         }
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from app.blueprints import wallet_history
 from app.blueprints.platform import bp
 from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm, WalletOperationForm
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
@@ -146,11 +147,15 @@ def _flash_outcome(entry, operation: str, partner: Partner) -> None:
     if entry.replayed:
         flash(_("Already applied: this request was received before, nothing was changed again."), "info")
     elif operation == "recharge":
-        flash(_("%(amount)s credits added to %(name)s. Balance: %(balance)s.",
-                amount=entry.amount, name=partner.name, balance=entry.balance_after), "success")
+        flash(ngettext("%(count)s credit added to %(name)s. Balance: %(balance)s.",
+                       "%(count)s credits added to %(name)s. Balance: %(balance)s.", entry.amount,
+                       count=format_credits(entry.amount), name=partner.name,
+                       balance=format_credits(entry.balance_after)), "success")
     else:
-        flash(_("%(amount)s credits deducted from %(name)s. Balance: %(balance)s.",
-                amount=-entry.amount, name=partner.name, balance=entry.balance_after), "success")
+        flash(ngettext("%(count)s credit deducted from %(name)s. Balance: %(balance)s.",
+                       "%(count)s credits deducted from %(name)s. Balance: %(balance)s.", -entry.amount,
+                       count=format_credits(-entry.amount), name=partner.name,
+                       balance=format_credits(entry.balance_after)), "success")
 
 
 def _after_change(partner: Partner):

@@ -8,6 +8,7 @@ from app.blueprints.platform import bp
 from app.blueprints.platform.forms import EmptyForm
 from app.extensions import db
 from app.models import EmailMessage
+from app.services import audit
 from app.services.audit import events_query
 from app.services.outbox.email import email_log_query, resend
 from app.services.tenancy.overview import platform_counts
@@ -53,4 +54,5 @@ def resend_email(email_id):
 def audit_log():
     action = request.args.get("action") or None
     page = paginate(events_query(action), per_page=PAGE_SIZE)
-    return render("platform/audit_log.html", page=page, action=action)
+    return render("platform/audit_log.html", page=page, action=action, describe_event=audit.describe,
+                  event_object=audit.object_label, event_details=audit.detail_items)

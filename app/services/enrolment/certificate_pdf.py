@@ -1,30 +1,85 @@
-"""The certificate as a PDF (fpdf2: pure Python, no system libraries)."""
+"""The certificate as a PDF (fpdf2), in its holder's language, printing any name as written.
+
+Fonts come from pip packages (requirements.txt), embedded as subsets: Fira Sans for Latin
+with diacritics, Greek and Cyrillic; IBM Plex Sans Arabic and WenQuanYi Micro Hei (Chinese,
+Japanese, Korean) as fallbacks that fpdf2 switches to character by character; HarfBuzz
+(uharfbuzz) joins Arabic letters and lays out right-to-left text. A fallback is loaded only
+when the certificate's text needs it (the CJK font is 5 MB to parse). A character no font
+has prints as an empty box, never as a made-up one.
+"""
 
 from __future__ import annotations
 
-import unicodedata
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import fontpkg
+import paperang_p2_fonts_cjk
 from flask import current_app
-from flask_babel import format_date, gettext as _
+from flask_babel import force_locale, format_date, gettext as _
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
+from app import i18n
 from app.models import Certificate
 from app.services.tenancy.sites import external_url
 
+# fpdf2 lists every character a fallback font lacks, and fontTools each table it subsets:
+# neither helps whoever reads the log.
+logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
-def _latin1(text: str) -> str:
-    """The core PDF fonts cover Latin-1 (Italian and Portuguese included); fold the rest."""
-    text = unicodedata.normalize("NFKC", text or "")
-    out = []
-    for ch in text:
-        try:
-            ch.encode("latin-1")
-            out.append(ch)
-        except UnicodeEncodeError:
-            folded = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-            out.append(folded or "?")
-    return "".join(out)
+
+@dataclass(frozen=True)
+class PdfFont:
+    family: str
+    regular: Path
+    bold: Path | None = None
+    collection_number: int = 0
+
+
+@lru_cache(maxsize=1)
+def fonts() -> tuple[PdfFont, tuple[PdfFont, ...]]:
+    """The main font and its fallbacks, as installed by pip."""
+    main = PdfFont("FiraSans", fontpkg.path("Fira Sans", 400), fontpkg.path("Fira Sans", 700))
+    arabic = PdfFont("IBMPlexSansArabic", fontpkg.path("IBM Plex Sans Arabic", 400),
+                     fontpkg.path("IBM Plex Sans Arabic", 700))
+    cjk = PdfFont("WenQuanYiMicroHei",
+                  Path(paperang_p2_fonts_cjk.__file__).resolve().parent / "fonts" / "wqy-microhei.ttc")
+    return main, (arabic, cjk)
+
+
+@lru_cache(maxsize=None)
+def coverage(font: PdfFont) -> frozenset[int]:
+    """The code points ``font`` has a glyph for (read once per process: the files never change)."""
+    with TTFont(font.regular, fontNumber=font.collection_number, lazy=True) as ttfont:
+        return frozenset(ttfont.getBestCmap())
+
+
+def _add_fonts(pdf: FPDF, texts: list[str]) -> str:
+    """Register the main font and the fallbacks ``texts`` need; return the main family."""
+    main, fallbacks = fonts()
+    for font in (main,):
+        pdf.add_font(font.family, "", font.regular)
+        pdf.add_font(font.family, "B", font.bold)
+    wanted = {ord(ch) for text in texts for ch in text if not ch.isspace()} - coverage(main)
+    used = []
+    for font in fallbacks:
+        if not wanted:
+            break
+        if wanted & coverage(font):
+            pdf.add_font(font.family, "", font.regular, collection_font_number=font.collection_number)
+            if font.bold is not None:
+                pdf.add_font(font.family, "B", font.bold, collection_font_number=font.collection_number)
+            used.append(font.family)
+            wanted -= coverage(font)
+    if used:
+        # exact_match=False: a bold line may use a fallback that has only a regular face.
+        pdf.set_fallback_fonts(used, exact_match=False)
+    pdf.set_text_shaping(True)
+    return main.family
 
 
 def _local_logo(logo_url: str | None) -> Path | None:
@@ -38,11 +93,27 @@ def _local_logo(logo_url: str | None) -> Path | None:
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
-    enrolment = certificate.enrolment
-    partner = enrolment.partner
+    """The certificate in its holder's language (their choice, else their partner's, else the platform's)."""
+    with force_locale(i18n.recipient_locale(certificate.enrolment.user)):
+        return _certificate_pdf(certificate)
+
+
+def _certificate_pdf(certificate: Certificate) -> bytes:
+    partner = certificate.enrolment.partner
+    verify = external_url("public.verify_certificate", partner, code=certificate.code)
+    lines = {
+        "title": _("Certificate of completion"),
+        "certifies": _("This certifies that"),
+        "completed": _("has completed the course"),
+        "date": _("on %(date)s", date=format_date(certificate.issued_at, "long")),
+        "verify": _("Verification code %(code)s - %(url)s", code=certificate.code, url=verify),
+    }
     pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_title(_latin1(f"{certificate.course_title} - {certificate.student_name}"))
-    pdf.set_author(_latin1(certificate.issuer_name))
+    family = _add_fonts(pdf, [*lines.values(), certificate.student_name, certificate.course_title,
+                              certificate.issuer_name])
+    pdf.set_title(f"{certificate.course_title} - {certificate.student_name}")
+    pdf.set_author(certificate.issuer_name)
+    pdf.set_lang(i18n.html_lang(i18n.recipient_locale(certificate.enrolment.user)))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_draw_color(40, 60, 110)
@@ -52,31 +123,30 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     logo = _local_logo(partner.logo_url if partner else None)
     if logo is not None:
         pdf.image(str(logo), x=20, y=18, h=18)
-    pdf.set_font("Helvetica", "B", 14)
+    pdf.set_font(family, "B", 14)
     pdf.set_xy(20, 22)
-    pdf.cell(257, 10, _latin1(certificate.issuer_name), align="R")
+    pdf.cell(257, 10, certificate.issuer_name, align="R")
 
-    pdf.set_font("Helvetica", "B", 32)
+    pdf.set_font(family, "B", 32)
     pdf.set_xy(10, 55)
-    pdf.cell(277, 16, _latin1(_("Certificate of completion")), align="C")
-    pdf.set_font("Helvetica", "", 15)
+    pdf.cell(277, 16, lines["title"], align="C")
+    pdf.set_font(family, "", 15)
     pdf.set_xy(10, 80)
-    pdf.cell(277, 10, _latin1(_("This certifies that")), align="C")
-    pdf.set_font("Helvetica", "B", 26)
+    pdf.cell(277, 10, lines["certifies"], align="C")
+    pdf.set_font(family, "B", 26)
     pdf.set_xy(10, 93)
-    pdf.cell(277, 14, _latin1(certificate.student_name), align="C")
-    pdf.set_font("Helvetica", "", 15)
+    pdf.cell(277, 14, certificate.student_name, align="C")
+    pdf.set_font(family, "", 15)
     pdf.set_xy(10, 112)
-    pdf.cell(277, 10, _latin1(_("has completed the course")), align="C")
-    pdf.set_font("Helvetica", "B", 20)
+    pdf.cell(277, 10, lines["completed"], align="C")
+    pdf.set_font(family, "B", 20)
     pdf.set_xy(10, 124)
-    pdf.multi_cell(277, 11, _latin1(certificate.course_title), align="C")
-    pdf.set_font("Helvetica", "", 13)
+    pdf.multi_cell(277, 11, certificate.course_title, align="C")
+    pdf.set_font(family, "", 13)
     pdf.set_xy(10, 152)
-    pdf.cell(277, 8, _latin1(_("on %(date)s", date=format_date(certificate.issued_at, "long"))), align="C")
+    pdf.cell(277, 8, lines["date"], align="C")
 
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(family, "", 10)
     pdf.set_xy(20, 182)
-    verify = external_url("public.verify_certificate", partner, code=certificate.code)
-    pdf.cell(257, 6, _latin1(_("Verification code %(code)s - %(url)s", code=certificate.code, url=verify)), align="L")
+    pdf.cell(257, 6, lines["verify"], align="L")
     return bytes(pdf.output())

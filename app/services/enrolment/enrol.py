@@ -150,8 +150,9 @@ def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> Wal
             .order_by(WalletEntry.id.desc())
         ).scalars().first()
         if debit is not None:
-            refund_entry = wallets.refund(
-                debit, actor=actor, note=f"cancelled: {enrolment.user.email} — {enrolment.course.title}")
+            # The kind ("Enrolment refund") says what it is, in the reader's language; the note holds data only.
+            refund_entry = wallets.refund(debit, actor=actor,
+                                          note=f"{enrolment.user.email} — {enrolment.course.title}")
     db.session.flush()
     audit.record(actor, "enrolment.cancelled", enrolment, partner_id=partner.id,
                  refunded=refund_entry.amount if refund_entry else 0)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.extensions import db
 from app.transactions import begin_read_only
@@ -32,9 +32,9 @@ BATCH = 1000
 NO_COMPANY = 0
 
 STATUS_LABELS = {
-    EnrolmentStatus.ACTIVE.value: _l("Active"),
-    EnrolmentStatus.COMPLETED.value: _l("Completed"),
-    EnrolmentStatus.CANCELLED.value: _l("Cancelled"),
+    EnrolmentStatus.ACTIVE.value: lazy_pgettext("enrolment status", "Active"),
+    EnrolmentStatus.COMPLETED.value: lazy_pgettext("enrolment status", "Completed"),
+    EnrolmentStatus.CANCELLED.value: lazy_pgettext("enrolment status", "Cancelled"),
 }
 
 

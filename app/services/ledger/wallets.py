@@ -36,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
 from app.services import DomainError
 
@@ -55,10 +56,9 @@ class InsufficientCredits(DomainError):
     told: bool | None = None
 
     def __init__(self, needed: int, available: int):
-        super().__init__(_l(
-            "Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing.",
-            needed=needed, available=available, missing=needed - available,
-        ))
+        super().__init__(_l("Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing.",
+                            needed=format_credits(needed), available=format_credits(available),
+                            missing=format_credits(needed - available)))
         self.needed = needed
         self.available = available
 

@@ -1,7 +1,8 @@
 """The email outbox.
 
 ``queue_email`` writes a row in the caller's transaction and asks for a send
-job after commit. ``deliver`` sends one row and records the outcome; a
+job after commit. Subject and body are written in the recipient's language
+(``app.i18n.recipient_locale``), whoever caused the email. ``deliver`` sends one row and records the outcome; a
 failing mail server marks it failed (RQ retries it) and never undoes the
 event that caused it.
 """
@@ -15,11 +16,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_mail import Connection, Message
 from jinja2 import TemplateNotFound
 
+from app import i18n
 from app.extensions import db, mail
-from app.models import EmailMessage, EmailStatus
+from app.models import EmailMessage, EmailStatus, User
 from app.models.base import utcnow
 from app.queue import enqueue_after_commit
 from app.services import audit
@@ -27,16 +30,27 @@ from app.services import audit
 log = logging.getLogger(__name__)
 
 
-def queue_email(template: str, recipient: str, subject: str, **context) -> EmailMessage:
-    """Render ``email/<template>.txt`` (and ``.html`` if present) into the outbox."""
-    body_text = render_template(f"email/{template}.txt", **context)
-    try:
-        body_html = render_template(f"email/{template}.html", **context)
-    except TemplateNotFound:  # the HTML part is optional; a broken one is a bug and raises
-        body_html = None
+def queue_email(template: str, recipient: User | str, subject, *, locale: str | None = None,
+                **context) -> EmailMessage:
+    """Render ``email/<template>.txt`` (and ``.html`` if present) into the outbox.
+
+    ``recipient`` is a User, written to in their language (their choice, else their
+    partner's default, else the platform's), or a bare address (``locale``, else the
+    platform's). ``subject`` should be a lazy string (``lazy_gettext``): it is rendered in
+    that language with the body, as are lazy strings passed in ``context``.
+    """
+    user = None if isinstance(recipient, str) else recipient
+    address = recipient if user is None else user.email
+    with force_locale(i18n.offered(locale) or i18n.recipient_locale(user)):
+        subject = str(subject)
+        body_text = render_template(f"email/{template}.txt", recipient=user, **context)
+        try:
+            body_html = render_template(f"email/{template}.html", recipient=user, **context)
+        except TemplateNotFound:  # the HTML part is optional; a broken one is a bug and raises
+            body_html = None
     message = EmailMessage(
         template=template,
-        recipient=recipient,
+        recipient=address,
         subject=subject,
         body_text=body_text,
         body_html=body_html,

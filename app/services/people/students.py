@@ -192,8 +192,8 @@ def welcome_email_context(student: User, partner: Partner) -> dict:
 
 def queue_welcome_email(student: User, partner: Partner):
     context = welcome_email_context(student, partner)
-    subject = _("Welcome to %(name)s: choose your password", name=context["brand_label"])
-    return queue_email("welcome", student.email, subject, **context)
+    subject = _l("Welcome to %(name)s: choose your password", name=context["brand_label"])
+    return queue_email("welcome", student, subject, **context)
 
 
 # --- reading ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""User accounts: creating them, finding them, signing in (one password check on every path), sessions."""
+"""User accounts: creating them, finding them, signing in (one password check on every path), sessions, preferences."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 import sqlalchemy as sa
 
+from app import i18n
 from app.extensions import db
 from app.models import Partner, Reseller, Role, User
 from app.models.base import parse_id
@@ -147,3 +148,12 @@ def create_user(
     audit.record(actor, "user.created", user, partner_id=user.partner_id, role=role.value, email=email)
     return user
 
+
+def set_user_locale(user: User, locale: str) -> User:
+    """Save the language ``user`` chose from the menu (it also writes their emails and PDFs)."""
+    chosen = i18n.offered(locale)
+    if chosen is None:
+        raise DomainError(_l("This language is not offered."), field="locale")
+    user.locale = chosen
+    db.session.flush()
+    return user

@@ -46,8 +46,8 @@ def notify_insufficient_credits(partner: Partner, course: Course, error: Insuffi
     context = dict(partner=partner, course=course, needed=error.needed, available=error.available,
                    missing=error.missing, platform_name=current_app.config["PLATFORM_NAME"])
     for user in platform_admins() + partner_admins(partner, active_only=True):
-        queue_email("insufficient_credits", user.email,
-                    _("%(partner)s: not enough credits to enrol in %(course)s",
+        queue_email("insufficient_credits", user,
+                    _l("%(partner)s: not enough credits to enrol in %(course)s",
                       partner=partner.name, course=course.title), **context)
     return True
 
@@ -66,6 +66,6 @@ def warn_if_balance_crossed(partner: Partner, before: int, after: int) -> None:
     threshold = low_balance_threshold(partner)
     if before >= threshold > after:
         for user in partner_admins(partner, active_only=True):
-            queue_email("low_balance", user.email, _("%(partner)s: credit balance is low", partner=partner.name),
+            queue_email("low_balance", user, _l("%(partner)s: credit balance is low", partner=partner.name),
                         partner=partner, balance=after, threshold=threshold,
                         platform_name=current_app.config["PLATFORM_NAME"])

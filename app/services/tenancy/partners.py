@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app import i18n
 from app.extensions import db
 from app.models import Partner, PartnerKind, PlatformSettings, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
@@ -85,7 +86,7 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_threshold) -> dict:
+def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_threshold, default_locale) -> dict:
     name = (name or "").strip()
     domain = _clean(domain)
     domain = domain.lower().rstrip(".") if domain else None
@@ -110,8 +111,11 @@ def _normalised(*, name, kind, domain, brand_color, logo_url, low_balance_thresh
         not isinstance(low_balance_threshold, int) or low_balance_threshold < 0
     ):
         raise PartnerInvalid("low_balance_threshold", _l("The threshold must be a whole number, 0 or more."))
+    locale = i18n.offered(default_locale) if default_locale else None
+    if default_locale and locale is None:
+        raise PartnerInvalid("default_locale", _l("Choose one of the offered languages."))
     return dict(name=name, kind=kind, domain=domain, brand_color=brand_color,
-                logo_url=_clean(logo_url), low_balance_threshold=low_balance_threshold)
+                logo_url=_clean(logo_url), low_balance_threshold=low_balance_threshold, default_locale=locale)
 
 
 def _check_whitelabel_domain(domain: str) -> None:
@@ -161,10 +165,11 @@ def create_partner(
     brand_color: str | None = None,
     logo_url: str | None = None,
     low_balance_threshold: int | None = None,
+    default_locale: str | None = None,
 ) -> Partner:
     """A new partner with its (empty) wallet. Raises PartnerInvalid."""
-    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color,
-                         logo_url=logo_url, low_balance_threshold=low_balance_threshold)
+    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color, logo_url=logo_url,
+                         low_balance_threshold=low_balance_threshold, default_locale=default_locale)
     _check_unique(values, None)
     partner = Partner(**values)
     _flush_unique(values, None, partner)
@@ -184,10 +189,11 @@ def update_partner(
     brand_color: str | None = None,
     logo_url: str | None = None,
     low_balance_threshold: int | None = None,
+    default_locale: str | None = None,
 ) -> Partner:
     """Change a partner's details. Raises PartnerInvalid; nothing changes then."""
-    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color,
-                         logo_url=logo_url, low_balance_threshold=low_balance_threshold)
+    values = _normalised(name=name, kind=kind, domain=domain, brand_color=brand_color, logo_url=logo_url,
+                         low_balance_threshold=low_balance_threshold, default_locale=default_locale)
     _check_unique(values, partner)
     changes = {
         key: [getattr(partner, key), value] for key, value in values.items() if getattr(partner, key) != value

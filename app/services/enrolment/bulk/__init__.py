@@ -36,7 +36,7 @@ from app.services.enrolment.bulk.batches import (  # noqa: F401
 from app.services.enrolment.bulk.emails import MAX_ROWS, read_email_list  # noqa: F401
 from app.services.enrolment.bulk.picker import Picker, pickable_students  # noqa: F401
 from app.services.enrolment.bulk.rows import (  # noqa: F401
-    OUTCOME_LABELS, Outcome, Preview, Row, result_counts,
+    OUTCOME_LABELS, Outcome, Preview, Row, batch_error, result_counts, row_message,
 )
 from app.services.exports.csv_upload import UploadError as BulkInputError  # noqa: F401
 

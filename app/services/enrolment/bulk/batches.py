@@ -15,10 +15,12 @@ from app.models.base import utcnow
 from app.queue import enqueue_after_commit
 from app.services import DomainError, audit
 from app.services.catalog.pricing import price_for, require_price
-from app.services.tenancy.credit_alerts import notify_insufficient_credits, told_message, warn_if_balance_crossed
+from app.services.tenancy.credit_alerts import notify_insufficient_credits, warn_if_balance_crossed
 from app.services.enrolment.bulk.classify import classify, student_ids as parse_student_ids, users_by
 from app.services.enrolment.bulk.emails import MAX_ROWS, email_rows as parse_email_rows
-from app.services.enrolment.bulk.rows import NOTHING_CHARGED, Outcome, Preview, Row, merge_results, result_row, skip_message
+from app.services.enrolment.bulk.rows import (
+    NOTHING_CHARGED, Outcome, Preview, Row, encode_batch_error, merge_results, result_row,
+)
 from app.services.enrolment.enrol import AlreadyEnrolled, NotYourStudent, enrol_locked
 from app.services.exports.csv_upload import UploadError
 from app.services.ledger import wallets
@@ -145,11 +147,9 @@ def _layout(partner: Partner, course: Course, ids: list[int], confirmed_rows: li
                 placed.add(student_id)
                 layout.append(result_row(row, Outcome.WILL_ENROL))
             elif row.outcome == Outcome.WILL_ENROL:
-                message = _("Not in the preview you confirmed, so not enrolled. "
-                            "Preview again to enrol this student.")
-                layout.append(result_row(row, Outcome.NOT_ENROLLED, message))
+                layout.append(result_row(row, Outcome.NOT_ENROLLED, reason="not_in_preview"))
             else:
-                layout.append(result_row(row, message=skip_message(row.outcome)))
+                layout.append(result_row(row))
     for student_id, row in zip(ids, confirmed_rows):
         if student_id not in placed:
             layout.append(result_row(row, Outcome.WILL_ENROL))
@@ -204,9 +204,10 @@ def is_delayed(bulk: BulkEnrolment, now: datetime | None = None) -> bool:
 
 def runs_inline(bulk: BulkEnrolment) -> bool:
     return len(bulk.student_ids) <= INLINE_LIMIT
-def _refuse_all(bulk: BulkEnrolment, rows: list[Row], message: str) -> BulkEnrolment:
+def _refuse_all(bulk: BulkEnrolment, rows: list[Row], error: str) -> BulkEnrolment:
+    """Refuse the whole batch; ``error`` is ``encode_batch_error(...)``, worded when read."""
     bulk.status = BulkStatus.FAILED
-    bulk.error = message
+    bulk.error = error
     bulk.finished_at = utcnow()
     bulk.results = merge_results(bulk, rows, refused=True)
     return bulk
@@ -242,25 +243,23 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     if price is None:
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      reason="course_not_shared")
-        return _refuse_all(bulk, rows, _("This course is no longer available to your organisation. "
-                                          "Nobody was enrolled and nothing was charged."))
+        return _refuse_all(bulk, rows, encode_batch_error("course_not_shared"))
     if price != bulk.price:
         # The admin confirmed a total at bulk.price: never charge another one.
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      reason="price_changed", confirmed_price=bulk.price, price=price)
-        return _refuse_all(bulk, rows, _(
-            "The price of %(course)s changed from %(confirmed)s to %(price)s credits since you confirmed; "
-            "nobody was enrolled and nothing was charged. Preview again.",
-            course=course.title, confirmed=bulk.price, price=price))
+        return _refuse_all(bulk, rows, encode_batch_error("price_changed", course=course.title,
+                                                          confirmed=bulk.price, price=price))
     to_enrol = [row for row in rows if row.outcome == Outcome.WILL_ENROL]
     needed = len(to_enrol) * price
     if needed > wallet.balance:
         error = InsufficientCredits(needed=needed, available=wallet.balance)
         told = notify_insufficient_credits(partner, course, error)
-        message = f"{error.message} {NOTHING_CHARGED} {told_message(told)}"
         audit.record(actor, "bulk_enrolment.refused", bulk, partner_id=partner.id, course=course.title,
                      needed=error.needed, available=error.available)
-        return _refuse_all(bulk, rows, message)
+        return _refuse_all(bulk, rows, encode_batch_error(
+            "insufficient_credits", admins_told=told, needed=error.needed, available=error.available,
+            missing=error.missing))
 
     before = wallet.balance
     charged = 0
@@ -287,8 +286,8 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     return bulk
 
 
-def mark_bulk_failed(bulk_id: int, message: str) -> BulkEnrolment | None:
-    """Record that a bulk enrolment stopped on an error (its work was rolled back)."""
+def mark_bulk_failed(bulk_id: int) -> BulkEnrolment | None:
+    """Record that a bulk enrolment stopped on an unexpected error (its work was rolled back)."""
     bulk = db.session.get(BulkEnrolment, bulk_id)
     if bulk is None or bulk.status in FINISHED_BULK:
         return bulk
@@ -297,8 +296,8 @@ def mark_bulk_failed(bulk_id: int, message: str) -> BulkEnrolment | None:
     for row, student_id in zip(rows, bulk.student_ids):
         row.student = users.get(student_id)
         row.email = row.student.email if row.student is not None else ""
-    _refuse_all(bulk, rows, message)
-    audit.record(None, "bulk_enrolment.failed", bulk, partner_id=bulk.partner_id, error=message[:200])
+    _refuse_all(bulk, rows, encode_batch_error("unexpected"))
+    audit.record(None, "bulk_enrolment.failed", bulk, partner_id=bulk.partner_id, error="unexpected")
     return bulk
 
 

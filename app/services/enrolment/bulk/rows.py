@@ -6,9 +6,14 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+import json
+
+from flask_babel import gettext, lazy_gettext as _l
+
+from app.i18n import N_, credits_text, format_credits
 
 from app.models import BulkEnrolment, Course, Partner, User
+from app.services.tenancy.credit_alerts import told_message
 
 
 class Outcome(str, enum.Enum):
@@ -100,7 +105,9 @@ OUTCOME_LABELS = {
     Outcome.NOT_ENROLLED: _l("Not enrolled"),
 }
 
-# Why a row is not enrolled, as the result page says it (stored in the requester's language).
+# Why a row is not enrolled, as the result page says it. Rows store codes (their outcome, and a
+# "reason" where the outcome is not enough); the words are chosen when the page is read, in the
+# reader's language (a batch run by a background job has no language of its own).
 SKIP_MESSAGES = {
     Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
     Outcome.INACTIVE: _l("This student's account is deactivated."),
@@ -110,13 +117,69 @@ SKIP_MESSAGES = {
     Outcome.DUPLICATE: _l("Already earlier in the list."),
 }
 
+REASON_MESSAGES = {
+    "not_in_preview": _l("Not in the preview you confirmed, so not enrolled. Preview again to enrol this student."),
+}
 
-def skip_message(outcome: Outcome) -> str:
-    message = SKIP_MESSAGES.get(outcome)
-    return str(message) if message is not None else ""
+# Why a whole batch was refused (``BulkEnrolment.error`` holds the code and its numbers as JSON).
+BATCH_ERRORS = {
+    "course_not_shared": N_("This course is no longer available to your organisation. "
+                            "Nobody was enrolled and nothing was charged."),
+    "price_changed": N_("The price of %(course)s changed from %(confirmed)s to %(price)s since you confirmed; "
+                        "nobody was enrolled and nothing was charged. Preview again."),
+    "insufficient_credits": N_("Not enough credits: %(needed)s needed, %(available)s available, "
+                               "%(missing)s missing. Nobody was enrolled and nothing was charged."),
+    "unexpected": N_("An unexpected error stopped the bulk enrolment. Nobody was enrolled and nothing was "
+                     "charged. Try again, or contact the platform administrators."),
+}
+CREDIT_PARAMS = ("confirmed", "price")  # counted as credits ("12 credits")
+NUMBER_PARAMS = ("needed", "available", "missing")
 
 
-def result_row(row: Row, outcome: Outcome | None = None, message: str = "") -> dict:
+def row_message(row: dict) -> str:
+    """Why a stored result row was not enrolled, in the reader's language ("" if it was)."""
+    reason = REASON_MESSAGES.get(row.get("reason") or "")
+    if reason is not None:
+        return str(reason)
+    try:
+        skip = SKIP_MESSAGES.get(Outcome(row.get("outcome")))
+    except ValueError:
+        skip = None
+    if skip is not None:
+        return str(skip)
+    return row.get("message") or ""  # a row stored before reasons were codes
+
+
+def batch_error(bulk: BulkEnrolment) -> str:
+    """Why the batch was refused, in the reader's language."""
+    try:
+        stored = json.loads(bulk.error or "")
+        message = BATCH_ERRORS[stored["code"]]
+    except (ValueError, TypeError, KeyError):
+        return bulk.error or ""  # stored before errors were codes
+    params = dict(stored.get("params") or {})
+    for key in CREDIT_PARAMS:
+        if key in params:
+            params[key] = credits_text(params[key])
+    for key in NUMBER_PARAMS:
+        if key in params:
+            params[key] = format_credits(params[key])
+    text = gettext(message, **params)
+    if "admins_told" in stored:
+        text += " " + told_message(bool(stored["admins_told"]))
+    return text
+
+
+def encode_batch_error(code: str, admins_told: bool | None = None, **params) -> str:
+    """A batch refusal as ``BulkEnrolment.error`` stores it: its code and numbers, worded when read."""
+    stored = {"code": code, "params": params}
+    if admins_told is not None:
+        stored["admins_told"] = admins_told
+    return json.dumps(stored)
+
+
+def result_row(row: Row, outcome: Outcome | None = None, reason: str = "") -> dict:
+    """A row as ``results`` stores it: codes and data only (see ``row_message``)."""
     return {
         "student_id": row.student.id if row.student is not None else None,
         "email": row.email,
@@ -124,7 +187,7 @@ def result_row(row: Row, outcome: Outcome | None = None, message: str = "") -> d
         "line": row.line,
         "outcome": (outcome or row.outcome).value,
         "credits": row.credits,
-        "message": message,
+        "reason": reason,
     }
 
 
@@ -139,7 +202,7 @@ def merge_results(bulk: BulkEnrolment, rows: list[Row], refused: bool = False) -
         if refused and row.outcome == Outcome.WILL_ENROL:
             ran[student_id] = result_row(row, Outcome.NOT_ENROLLED)
         else:
-            ran[student_id] = result_row(row, message=skip_message(row.outcome))
+            ran[student_id] = result_row(row)
     merged = []
     for stored in bulk.results or []:
         if stored.get("outcome") != Outcome.WILL_ENROL.value:

@@ -1,0 +1,175 @@
+"""Languages: which ones Aula speaks, whose language an email or a PDF is written in, and
+numbers, money and counted words as each language writes them.
+
+A request's language is chosen in ``app.blueprints.language`` (the user's saved choice,
+the visitor's choice, Accept-Language, the whitelabel partner's default, the platform's).
+An email or a PDF is written in its *recipient's* language, which no request knows:
+``recipient_locale`` answers it, and the outbox renders inside ``flask_babel.force_locale``.
+
+Money is integer cents in the platform's currency (``AULA_CURRENCY``), formatted by
+Babel for the current locale (``1.234,56 €`` in Italian, ``R$ 1.234,56`` in Brazilian
+Portuguese with BRL, with the non-breaking space Babel gives). ``parse_money`` reads an
+amount typed with the current locale's separators; digits other than ASCII 0-9 are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from babel import Locale
+from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
+from babel.numbers import format_decimal as format_decimal_in, parse_decimal
+from flask import current_app
+from flask_babel import format_currency, format_decimal, get_locale, lazy_gettext as _l, ngettext
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction only: whoever shows it translates it then (``gettext(message)``).
+
+    For messages chosen from a table of codes at reading time (audit actions), in the reader's language.
+    """
+    return message
+
+
+def offered_locales() -> list[str]:
+    """The languages Aula speaks, as configured (``LANGUAGES``): English, Italian, Brazilian Portuguese."""
+    return list(current_app.config["LANGUAGES"])
+
+
+def offered(code: str | None) -> str | None:
+    """``code`` as one of the offered locales (``pt-BR`` and ``pt_br`` are ``pt_BR``), or None."""
+    if not code:
+        return None
+    wanted = code.strip().replace("-", "_").lower()
+    for locale in offered_locales():
+        if locale.lower() == wanted:
+            return locale
+    return None
+
+
+def platform_locale() -> str:
+    """The platform's default language (``AULA_DEFAULT_LOCALE``, English unless set)."""
+    return offered(current_app.config.get("BABEL_DEFAULT_LOCALE")) or "en"
+
+
+def autonym(code: str) -> str:
+    """A language's name in itself ("Italiano", "Português (Brasil)"): how a reader finds their own."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, autonym(code)) for code in offered_locales()]
+
+
+def html_lang(locale) -> str:
+    """The BCP 47 tag for ``<html lang>``: ``pt_BR`` is ``pt-BR``."""
+    return str(locale or platform_locale()).replace("_", "-")
+
+
+def recipient_locale(user) -> str:
+    """The language to write to ``user`` in (an email, their certificate).
+
+    Their saved choice, else their partner's default language, else the platform's.
+    ``user`` may be None (an address with no account): the platform's.
+    """
+    if user is not None:
+        chosen = offered(getattr(user, "locale", None))
+        if chosen:
+            return chosen
+        partner = getattr(user, "partner", None)
+        chosen = offered(getattr(partner, "default_locale", None)) if partner is not None else None
+        if chosen:
+            return chosen
+    return platform_locale()
+
+
+# --- numbers and counted words ----------------------------------------------------
+
+
+def format_credits(value: int | None) -> str:
+    """A number of credits with the locale's grouping (``1.234`` in Italian)."""
+    return format_decimal(value or 0)
+
+
+def credits_text(value: int | None) -> str:
+    """"1 credit", "2 credits" (and "0 crediti", "0 crédito") by the language's plural rule."""
+    value = value or 0
+    return ngettext("%(count)s credit", "%(count)s credits", value, count=format_credits(value))
+
+
+def format_money(cents: int | None, currency: str | None = None) -> str:
+    """Integer cents as money in the current locale: ``1.234,56 €`` (it), ``R$ 1.234,56`` (pt_BR, BRL)."""
+    currency = currency or current_app.config["AULA_CURRENCY"]
+    amount = (Decimal(cents or 0) / 100).quantize(Decimal("0.01"))
+    return format_currency(amount, currency)
+
+
+# --- amounts typed by people -------------------------------------------------------
+
+
+class MoneyInputError(ValueError):
+    """An amount that cannot be read; ``str()`` is the message for the person who typed it."""
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+MAX_MONEY_CENTS = 100_000_000_000  # a thousand million in the currency's units: far above any price
+
+
+def parse_money(text: str, *, locale=None, currency: str | None = None, max_cents: int = MAX_MONEY_CENTS) -> int:
+    """The amount ``text`` means, in integer cents, read with the locale's separators.
+
+    Italian and Portuguese write ``1.234,56``, English ``1,234.56``; a grouping that does
+    not fit the locale is refused with a suggestion (``12.50`` in Italian: "did you mean
+    12,50?"). The platform currency's symbol or code may surround the number. Only ASCII
+    digits are accepted: full-width (``１２``) or Arabic-Indic (``١٢``) digits look like
+    numbers but are refused with a message, as are negative amounts and more than two decimals.
+    """
+    locale = locale or get_locale() or Locale.parse(platform_locale())
+    currency = currency or current_app.config["AULA_CURRENCY"]
+    raw = _SPACES.sub("", text or "")
+    for mark in {currency, get_currency_symbol(currency, locale=locale), get_currency_symbol(currency, "en")}:
+        raw = raw.replace(mark, "")
+    if not raw:
+        raise MoneyInputError(_l("Enter an amount."))
+    if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in raw):
+        raise MoneyInputError(_l("Type the amount with the digits 0 to 9."))
+    if raw.startswith("-"):
+        raise MoneyInputError(_l("The amount cannot be negative."))
+    shown = (text or "").strip()[:30]
+    not_an_amount = _l("“%(value)s” is not an amount. Example: %(example)s", value=shown,
+                       example=format_decimal_in(Decimal("1234.56"), "#,##0.00", locale=locale))
+    separators = re.escape(get_decimal_symbol(locale) + get_group_symbol(locale))
+    if not re.fullmatch(rf"[0-9{separators}]+", raw):
+        raise MoneyInputError(not_an_amount)
+    try:
+        value = parse_decimal(raw, locale=locale, strict=True)
+    except NumberFormatError as error:
+        suggestion = _money_suggestion(error, locale)
+        if suggestion:
+            raise MoneyInputError(_l("“%(value)s” is not an amount here. Did you mean %(suggestion)s?",
+                                     value=shown, suggestion=suggestion)) from None
+        raise MoneyInputError(not_an_amount) from None
+    try:
+        if value != value.quantize(Decimal("0.01")):
+            raise MoneyInputError(_l("Use at most two decimals."))
+        cents = int((value * 100).to_integral_value(rounding=ROUND_HALF_EVEN))
+    except InvalidOperation:
+        raise MoneyInputError(_l("The amount is too large.")) from None
+    if cents > max_cents:
+        raise MoneyInputError(_l("The amount is too large."))
+    return cents
+
+
+def _money_suggestion(error: NumberFormatError, locale) -> str | None:
+    """Babel's reading of a mistyped number that takes the last separator as the decimal one
+    ("12.50" in Italian: 12,50), written back with two decimals; None when there is none."""
+    for suggestion in reversed(getattr(error, "suggestions", None) or []):
+        try:
+            value = parse_decimal(suggestion, locale=locale, strict=True)
+        except NumberFormatError:
+            continue
+        if value == value.quantize(Decimal("0.01")):
+            return format_decimal_in(value, "#,##0.00", locale=locale)
+    return None

@@ -1,0 +1,163 @@
+"""Numbers, money, dates and counted words as each language writes them; amounts typed with the
+reader's separators."""
+
+from datetime import date
+
+import pytest
+from flask_babel import force_locale, format_date
+from werkzeug.datastructures import MultiDict
+
+from app.blueprints.money_field import MoneyField
+from app.i18n import MoneyInputError, credits_text, format_credits, format_money, parse_money
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def currency(app):
+    """Run with another platform currency (AULA_CURRENCY)."""
+    saved = app.config["AULA_CURRENCY"]
+
+    def _set(code):
+        app.config["AULA_CURRENCY"] = code
+
+    yield _set
+    app.config["AULA_CURRENCY"] = saved
+
+
+# --- money and numbers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale, code, expected", [
+    ("it", "EUR", f"1.234,56{NBSP}€"),
+    ("pt_BR", "BRL", f"R${NBSP}1.234,56"),
+    ("pt_BR", "EUR", f"€{NBSP}1.234,56"),
+    ("en", "EUR", "€1,234.56"),
+])
+def test_money_is_written_the_way_each_language_writes_it(app, currency, locale, code, expected):
+    currency(code)
+    with app.test_request_context(), force_locale(locale):
+        assert format_money(123456) == expected
+
+
+def test_money_keeps_its_cents_exactly(app):
+    with app.test_request_context(), force_locale("it"):
+        assert format_money(1) == f"0,01{NBSP}€"
+        assert format_money(999_999_999_999) == f"9.999.999.999,99{NBSP}€"
+
+
+@pytest.mark.parametrize("locale, expected", [("it", "1.234.567"), ("pt_BR", "1.234.567"), ("en", "1,234,567")])
+def test_credits_are_grouped_by_locale(app, locale, expected):
+    with app.test_request_context(), force_locale(locale):
+        assert format_credits(1234567) == expected
+
+
+@pytest.mark.parametrize("locale, expected", [
+    ("it", "4 marzo 2026"), ("pt_BR", "4 de março de 2026"), ("en", "March 4, 2026"),
+])
+def test_dates_are_written_by_locale(app, locale, expected):
+    with app.test_request_context(), force_locale(locale):
+        assert format_date(date(2026, 3, 4), "long") == expected
+
+
+# --- plurals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale, zero, one, two", [
+    ("en", "0 credits", "1 credit", "2 credits"),
+    ("it", "0 crediti", "1 credito", "2 crediti"),  # Italian: 0 is plural
+    ("pt_BR", "0 crédito", "1 crédito", "2 créditos"),  # Brazilian Portuguese: 0 is singular
+])
+def test_counted_credits_follow_each_languages_plural_rule(app, locale, zero, one, two):
+    with app.test_request_context(), force_locale(locale):
+        assert [credits_text(0), credits_text(1), credits_text(2)] == [zero, one, two]
+
+
+@pytest.mark.parametrize("locale, zero, one, two", [
+    ("en", "0 students enrolled.", "1 student enrolled.", "2 students enrolled."),
+    ("it", "0 studenti iscritti.", "1 studente iscritto.", "2 studenti iscritti."),
+    ("pt_BR", "0 aluno matriculado.", "1 aluno matriculado.", "2 alunos matriculados."),
+])
+def test_whole_sentences_agree_with_the_count(app, locale, zero, one, two):
+    template = app.jinja_env.from_string(
+        '{{ ngettext("%(num)d student enrolled.", "%(num)d students enrolled.", n) }}')
+    with app.test_request_context(), force_locale(locale):
+        assert [template.render(n=n) for n in (0, 1, 2)] == [zero, one, two]
+
+
+# --- amounts typed by people ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale, typed, cents", [
+    ("it", "1.234,56", 123456),
+    ("it", "1234,5", 123450),
+    ("it", "12", 1200),
+    ("it", "€ 12,50", 1250),
+    ("pt_BR", "1.234,56", 123456),
+    ("pt_BR", "0,99", 99),
+    ("en", "1,234.56", 123456),
+    ("en", "1234.56", 123456),
+    ("en", " €12.5 ", 1250),
+])
+def test_an_amount_is_read_with_the_languages_separators(app, locale, typed, cents):
+    with app.test_request_context(), force_locale(locale):
+        assert parse_money(typed) == cents
+
+
+def test_a_brazilian_amount_may_carry_the_real_sign(app, currency):
+    currency("BRL")
+    with app.test_request_context(), force_locale("pt_BR"):
+        assert parse_money("R$ 1.234,56") == 123456
+
+
+@pytest.mark.parametrize("typed", ["１２３", "١٢٣", "١٢٫٥٠", "۱۲", "12３"])
+def test_full_width_and_other_non_ascii_digits_are_refused_with_a_message(app, typed):
+    with app.test_request_context(), force_locale("en"), pytest.raises(MoneyInputError) as refused:
+        parse_money(typed)
+    assert str(refused.value) == "Type the amount with the digits 0 to 9."
+
+
+def test_an_english_amount_typed_in_italian_gets_a_suggestion(app):
+    with app.test_request_context(), force_locale("it"), pytest.raises(MoneyInputError) as refused:
+        parse_money("12.50")
+    assert "12,50" in str(refused.value)
+
+
+@pytest.mark.parametrize("typed", ["-5", "1,234", "12,345", "abc", "1e5", "0x10"])
+def test_negative_or_malformed_amounts_are_refused(app, typed):
+    with app.test_request_context(), force_locale("it"), pytest.raises(MoneyInputError):
+        parse_money(typed)
+
+
+def test_an_amount_above_the_limit_is_refused(app):
+    with app.test_request_context(), force_locale("en"), pytest.raises(MoneyInputError) as refused:
+        parse_money("9" * 40)
+    assert str(refused.value) == "The amount is too large."
+
+
+def _money_form(app, typed):
+    from flask_wtf import FlaskForm
+
+    class PriceForm(FlaskForm):
+        class Meta:
+            csrf = False
+
+        price = MoneyField("Price")
+
+    return PriceForm(formdata=MultiDict({"price": typed}))
+
+
+def test_the_money_field_gives_cents_and_shows_them_back_in_the_readers_format(app):
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        form = _money_form(app, "1.234,56")
+        assert form.validate() and form.price.data == 123456
+        form.price.raw_text = None
+        assert form.price._value() == "1.234,56"
+
+
+def test_the_money_field_refuses_in_the_readers_language_and_keeps_what_was_typed(app):
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        form = _money_form(app, "１２")
+        assert not form.validate()
+        assert form.price.errors == ["Scriva l'importo con le cifre da 0 a 9."]
+        assert 'value="１２"' in str(form.price())
