@@ -23,6 +23,7 @@ from app.extensions import db as _db
 from app.models import Course, Partner, Reseller, Role, User
 from app.services.ledger import wallets
 from app.services.people.users import create_user
+from tests.querycount import count_queries
 
 PASSWORD = "correct horse battery"
 
@@ -121,6 +122,12 @@ def client(app, db):
     limiter.reset()
     app.test_client_class = CommittingClient
     return app.test_client()
+
+
+@pytest.fixture
+def queries(db):
+    """``with queries() as counter:`` counts the SQL statements the block sends (``counter.count``)."""
+    return lambda: count_queries(db.engine)
 
 
 @pytest.fixture
