@@ -119,6 +119,7 @@ class WrkResult:
     p95_ms: float | None
     p99_ms: float | None
     bytes: int = 0
+    statuses: str = ""  # the answers that were not 2xx, by class: "4xx: 3, 5xx: 1"
 
     @property
     def rps(self) -> float:
@@ -151,6 +152,7 @@ def parse_wrk_output(output: str) -> WrkResult:
         socket_errors=data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"],
         p50_ms=ms("p50_us"), p95_ms=ms("p95_us"), p99_ms=ms("p99_us"),
         bytes=data["bytes"],
+        statuses=", ".join(f"{name[1:]}: {data[name]}" for name in ("s3xx", "s4xx", "s5xx") if data[name]),
     )
 
 
@@ -161,7 +163,10 @@ def run_wrk(url: str, *, method: str = "GET", headers: dict | None = None, body:
     wrk = require_wrk()
     with tempfile.TemporaryDirectory(prefix="aula-bench-wrk-") as tmp:
         header_file = Path(tmp, "headers")
-        header_file.write_text("".join(f"{k}: {v}\n" for k, v in (headers or {}).items()))
+        headers = dict(headers or {})
+        if body:
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        header_file.write_text("".join(f"{k}: {v}\n" for k, v in headers.items()))
         id_file = Path(tmp, "ids")
         id_file.write_text("".join(f"{i}\n" for i in ids or []))
         env = {

@@ -28,6 +28,7 @@ DEBIT = result(300)
 def test_wrk_output_gives_successful_requests_per_second_and_latencies_in_ms():
     parsed = parse_wrk_output(wrk_line(s2xx=900, s4xx=100))
     assert (parsed.rps, parsed.not_ok, parsed.p50_ms, parsed.p95_ms, parsed.p99_ms) == (90, 100, 20, 80, 120)
+    assert parsed.statuses == "4xx: 100"
 
 
 def test_a_run_where_nothing_answered_has_no_latencies():
