@@ -87,15 +87,16 @@ def bulk_enrolment(app, *, admin_email: str, partner_id: int, course_id: int, st
     """Bulk-enrol ``student_ids`` through the services (committed), after the plain-SQL reference."""
     from app.extensions import db
     from app.models import Course, Partner, User
-    from app.services.enrolment.bulk import Outcome, request_bulk_enrolment, run_bulk_enrolment
-    from app.services.enrolment.enrol import price_for
+    from app.services.enrolment.bulk import (
+        Outcome, preview_bulk_enrolment, request_bulk_enrolment, run_bulk_enrolment,
+    )
     from app.transactions import commit
 
     with app.app_context():
         engine = db.engine
         partner = db.session.get(Partner, partner_id)
         course = db.session.get(Course, course_id)
-        price = price_for(course, partner)
+        price = preview_bulk_enrolment(partner, course, students=student_ids).price  # as the page does first
         reference_seconds, reference_statements = _reference_bulk(engine, partner_id, course_id, price,
                                                                   student_ids)
         actor = db.session.execute(sa.select(User).where(User.email == admin_email)).scalar_one()

@@ -82,8 +82,8 @@ class Server:
             self.process.wait(timeout=10)
 
     def restart(self, log_dir: Path) -> None:
+        """Stop and start again on the same port (signed-in sessions stay valid: same SECRET_KEY)."""
         self.stop()
-        self.port = free_port()
         self.start(log_dir)
 
     def worker_pids(self) -> list[int]:
