@@ -48,8 +48,10 @@ test: install-dev translations
 worker: install
 	$(BIN)/rq worker --with-scheduler --url $${REDIS_URL:?set REDIS_URL} aula
 
+# Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/bench) and wrk.
 bench: install-dev
-	$(BIN)/python -m benchmarks.run
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

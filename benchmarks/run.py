@@ -1,131 +1,468 @@
-"""`make bench`: speed targets measured on a throw-away SQLite database (and PostgreSQL
-when BENCH_DATABASE_URL is set). Prints one line per measure with its target; exits 1
-if a target is missed. Kept out of the test suite on purpose: timings are not unit tests.
+"""`make bench`: Aula at a real platform's size, measured side by side with two reference apps.
+
+1. The dataset (benchmarks/dataset.py) on PostgreSQL (BENCH_DATABASE_URL, default
+   postgresql://postgres@127.0.0.1:5432/bench): migrated with ``flask db upgrade``, filled
+   by SQL once, reused by later runs (``--rebuild`` builds it again).
+2. In this process: SQL statements per list page at 10 and 100 rows and per enrolment
+   POST, bulk enrolment of 1,000 students; then ``flask audit-ledger`` as a child
+   process (time, peak RSS).
+3. Aula, a Flask "hello" app and a minimal Flask + SQLAlchemy debit app, each under
+   gunicorn with the same settings (4 sync workers), driven one path at a time by wrk
+   (16 connections) from another process; then the exports, with the peak RSS of the
+   gunicorn worker that serves them.
+4. One table; exit status 1 when a target (benchmarks/routes.py) is missed.
+
+Options: ``python -m benchmarks.run --help``.
 """
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
 import os
+import platform
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-import tracemalloc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-TARGETS = {
-    "enrolment (service + commit), per enrolment": 0.050,  # seconds
-    "wallet history page (50 of 20k entries)": 0.300,
-    "wallet statement CSV, 20k entries, peak memory MiB": 40,
-    **{f"partner report, 100k enrolments, {fmt} {what}": target
-       for fmt, (seconds, mib) in {"CSV": (15.0, 50), "XLSX": (30.0, 50)}.items()
-       for what, target in (("export time", seconds), ("peak memory MiB", mib))},
-}
+import sqlalchemy as sa
+
+from benchmarks import dataset, load, report, routes
+from benchmarks.servers import ROOT, Server, cpu_ticks, reset_peak_rss, status_kib
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench"
+BIN = Path(sys.executable).parent
+BIG_PARTNER_ID = 1
+BULK_SIZE = 1_000
+BENCH_COURSE_PREFIX = "Bench POST course"
+# Students kept free for the wrk POST run; fewer left and the run opens a new course.
+MIN_POST_POOL = 20_000
 
 
-def main() -> int:
-    from app import create_app
-    from app.config import TestConfig
-    from app.extensions import db
-    from app.models import Role
-    from app.services.enrolment import enrol as enrolments
-    from app.services.ledger import wallets
-    from app.transactions import commit
-    from tests.conftest import Factory
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-    tmp = tempfile.mkdtemp(prefix="aula-bench-")
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
-    results: dict[str, float] = {}
-    with app.app_context():
-        from flask_migrate import upgrade
 
-        upgrade()
-        factory = Factory(db)
-        partner = factory.partner(credits=1_000_000)
-        admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
-        course = factory.course(value=1)
-        students = [factory.student(partner) for _ in range(300)]
-        commit()
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
-        started = time.perf_counter()
-        for student in students:
-            enrolments.enrol_student(admin, partner, student, course)
-            commit()
-        results["enrolment (service + commit), per enrolment"] = (time.perf_counter() - started) / len(students)
 
-        wallet = wallets.wallet_of(partner)
-        platform_admin = factory.platform_admin()
-        for i in range(20_000 - len(students)):
-            wallets.recharge(wallet, 1, actor=platform_admin, note=f"bench {i}")
-            if i % 1000 == 0:
-                commit()
-        commit()
-        admin_email = platform_admin.email
-        partner_id = partner.id  # read while the session is open: afterwards the object is detached
+@dataclass
+class Context:
+    """What the routes' ``{placeholders}`` are filled from, and the ids each part of the run uses."""
 
-    client = app.test_client()
-    from tests.conftest import PASSWORD, login
+    database_url: str
+    course_id: int
+    post_ids: list[int] = field(default_factory=list)
+    bulk_ids: list[int] = field(default_factory=list)
+    big_partner_id: int = BIG_PARTNER_ID
 
-    login(client, admin_email, PASSWORD)
-    client.get(f"/platform/partners/{partner_id}/wallet")  # warm up
+    def fill(self, template: str) -> str:
+        values = {"course_id": self.course_id, "big_partner_id": self.big_partner_id, "id": "{id}"}
+        return template.format_map(values)
+
+
+# --- 1. the dataset -------------------------------------------------------------------
+
+
+def flask_env(database_url: str) -> dict:
+    return {"DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "AULA_ENV": "production",
+            "SECRET_KEY": os.environ["SECRET_KEY"]}
+
+
+def flask(args: list[str], database_url: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env={**os.environ, **flask_env(database_url)},
+                          capture_output=True, text=True)
+
+
+def ensure_dataset(engine: sa.Engine, database_url: str, spec: dataset.Spec, rebuild: bool) -> str:
+    found = None if rebuild else dataset.marker_spec(engine)
+    if found == spec.as_json():
+        upgrade(database_url)  # new migrations (indexes) reach the kept data
+        return "reused"
+    log("building the dataset (drop the schema, flask db upgrade, INSERT … SELECT generate_series)")
+    dataset.reset_schema(engine)
+    upgrade(database_url)
+    from werkzeug.security import generate_password_hash
+
+    built = dataset.build(engine, spec, generate_password_hash(dataset.PASSWORD))
+    log(f"dataset built in {built.seconds:.0f} s: {built.counts}")
+    return f"built in {built.seconds:.0f} s"
+
+
+def upgrade(database_url: str) -> None:
+    done = flask(["db", "upgrade"], database_url)
+    if done.returncode != 0:
+        raise SystemExit("flask db upgrade failed:\n" + done.stdout + done.stderr)
+
+
+FREE_STUDENTS = sa.text("""
+    SELECT u.id FROM users u
+    WHERE u.partner_id = :partner AND u.role = 'student' AND u.is_active
+      AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.user_id = u.id AND e.course_id = :course
+                      AND e.status IN ('active', 'completed'))
+    ORDER BY u.id""")
+
+
+def free_students(engine: sa.Engine, course_id: int) -> list[int]:
+    """The largest partner's active students not (yet) in the course."""
+    with engine.connect() as conn:
+        return list(conn.execute(FREE_STUDENTS, {"partner": BIG_PARTNER_ID, "course": course_id}).scalars())
+
+
+def prepare_context(engine: sa.Engine, database_url: str) -> Context:
+    """The course the run enrols into, and the largest partner's students not yet in it."""
+    with engine.begin() as conn:
+        course_id = conn.execute(sa.text("SELECT max(id) FROM courses WHERE title LIKE :prefix"),
+                                 {"prefix": BENCH_COURSE_PREFIX + " %"}).scalar()
+        ids = conn.execute(FREE_STUDENTS, {"partner": BIG_PARTNER_ID, "course": course_id}).scalars().all() \
+            if course_id else []
+        if len(ids) < BULK_SIZE + MIN_POST_POOL:
+            number = conn.execute(sa.text("SELECT count(*) + 1 FROM courses WHERE title LIKE :prefix"),
+                                  {"prefix": BENCH_COURSE_PREFIX + " %"}).scalar()
+            course_id = conn.execute(sa.text(
+                "INSERT INTO courses (title, description, value_per_enrolment, assign_to_all_partners, created_at)"
+                " VALUES (:title, '', 1, true, now()) RETURNING id"), {"title": f"{BENCH_COURSE_PREFIX} {number}"}
+            ).scalar_one()
+            conn.execute(sa.text("INSERT INTO lessons (course_id, position, title, body, has_homework, is_checkpoint)"
+                                 " SELECT :course, p, 'Lezione ' || p, '', false, false"
+                                 " FROM generate_series(1, 3) AS p"), {"course": course_id})
+            ids = conn.execute(FREE_STUDENTS, {"partner": BIG_PARTNER_ID, "course": course_id}).scalars().all()
+    return Context(database_url, course_id, post_ids=list(ids[BULK_SIZE:]), bulk_ids=list(ids[:BULK_SIZE]))
+
+
+# --- 2. in this process -------------------------------------------------------------------
+
+
+def measure_in_process(ctx: Context, results: dict, *, sql: bool = True, bulk: bool = True) -> None:
+    from benchmarks import inprocess
+
+    app = inprocess.make_app(sqlalchemy_url(ctx.database_url))
+    clients = {role: inprocess.signed_in_client(app, email) for role, email in routes.ACCOUNTS.items()}
+    for route in routes.ROUTES if sql else []:
+        client = clients[route.role]
+        if route.is_list:
+            log(f"SQL statements of {route.name} at 10 and 100 rows")
+            try:
+                results["queries"][route.name] = asdict(
+                    inprocess.page_queries(app, client, ctx.fill(route.path), htmx=route.htmx))
+            except Exception as exc:  # noqa: BLE001 - one broken page must not hide the others
+                results["errors"][f"{route.name} (SQL count)"] = repr(exc)
+        elif route.method == "POST":
+            log(f"SQL statements of one {route.name}")
+            body = ctx.fill(route.body).replace("{id}", str(ctx.post_ids.pop(0)))
+            status, count = inprocess.post_statements(app, client, ctx.fill(route.path),
+                                                      dict(pair.split("=", 1) for pair in body.split("&")),
+                                                      htmx=route.htmx)
+            results["post_statements"][route.name] = {"status": status, "statements": count}
+    if bulk:
+        log(f"bulk enrolment of {len(ctx.bulk_ids):,} students (and the plain-SQL reference)")
+        results["bulk"] = asdict(inprocess.bulk_enrolment(
+            app, admin_email=routes.ACCOUNTS["partner"], partner_id=BIG_PARTNER_ID,
+            course_id=ctx.course_id, student_ids=ctx.bulk_ids))
+
+
+def measure_audit(ctx: Context, results: dict) -> None:
+    log("flask audit-ledger (and flask routes, the app loaded doing nothing, for its RSS)")
+    seconds, rss_kib, code, output = run_measured(["audit-ledger"], ctx.database_url)
+    _, baseline_kib, _, _ = run_measured(["routes"], ctx.database_url)
+    results["audit"] = {"seconds": seconds, "rss_mb": rss_kib / 1024, "passed": code == 0,
+                        "output": output[-500:], "baseline_mb": baseline_kib / 1024}
+
+
+def run_measured(args: list[str], database_url: str) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS in KiB, exit status, output) of ``flask <args>``, through benchmarks.peak_rss."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.peak_rss", str(BIN / "flask"), *args], cwd=ROOT,
+                          env={**os.environ, **flask_env(database_url)}, capture_output=True, text=True)
+    output, _, last = done.stdout.rstrip().rpartition("\n")
+    if not last.startswith("PEAK_RSS "):
+        raise RuntimeError(f"flask {' '.join(args)}: no PEAK_RSS line:\n{done.stdout[-1000:]}{done.stderr[-1000:]}")
+    measured = json.loads(last.split(" ", 1)[1])
+    return measured["seconds"], measured["rss_kib"], measured["returncode"], output + done.stderr
+
+
+# --- 3. over HTTP ------------------------------------------------------------------------
+
+
+def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
+    db_env = {"DATABASE_URL": sqlalchemy_url(ctx.database_url)}
+    servers = {
+        "aula": Server("aula", "wsgi:app", {**flask_env(ctx.database_url), "REDIS_URL": ""}),
+        "hello": Server("hello", "benchmarks.refapps:hello_app()", {}),
+        "debit": Server("debit", "benchmarks.refapps:debit_app()",
+                        {**db_env, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
+    }
+    for server in servers.values():
+        log(f"starting {server.name} (gunicorn, 4 workers) on {server.url}")
+        server.start(log_dir)
+    return servers
+
+
+def wait_idle(server: Server, engine: sa.Engine, limit: float) -> bool:
+    """Until the workers use no CPU and the database runs nothing for a second (at most ``limit`` s)."""
+    active = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     " AND state = 'active' AND pid <> pg_backend_pid()")
+    deadline, quiet = time.monotonic() + limit, 0
+    while time.monotonic() < deadline:
+        before = cpu_ticks(server.worker_pids())
+        time.sleep(0.5)
+        with engine.connect() as conn:
+            busy_db = conn.execute(active).scalar()
+        quiet = quiet + 1 if cpu_ticks(server.worker_pids()) - before <= 1 and not busy_db else 0
+        if quiet >= 2:
+            return True
+    return False
+
+
+def settle(servers: dict[str, Server], engine: sa.Engine, log_dir: Path, limit: float) -> None:
+    """Let the requests wrk left queued finish, or restart Aula if they take longer than ``limit``."""
+    if not wait_idle(servers["aula"], engine, limit):
+        log(f"Aula still busy {limit:.0f} s after the run: restarting it")
+        servers["aula"].restart(log_dir)
+
+
+def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, args, results: dict,
+                 log_dir: Path) -> None:
+    wrk = dict(duration=args.duration, connections=args.connections, threads=args.threads,
+               timeout=args.duration + 5)
+    log("hello (reference)")
+    results["http"]["hello"] = asdict(load.run_wrk(servers["hello"].url + "/", **wrk))
+    log("minimal debit (reference)")
+    results["http"]["minimal debit"] = asdict(load.run_wrk(servers["debit"].url + "/debit", method="POST",
+                                                           body="x=1", **wrk))
+    browsers = signed_in(servers["aula"].url)
+    for route in routes.ROUTES:
+        if args.routes and not any(part in route.name for part in args.routes):
+            continue
+        browser = browsers[route.role]
+        path, headers = ctx.fill(route.path), browser.headers(htmx=route.htmx)
+        ids = ctx.post_ids if "{id}" in route.body else None
+        body = ctx.fill(route.body) if route.body else None
+        log(f"{route.name}: two requests alone first (each must answer 200; the second is timed)")
+        try:
+            for _warm_then_timed in range(2):
+                alone = time.perf_counter()
+                first = browser.request(route.method, path,
+                                        body.replace("{id}", str(ids.pop(0))) if ids else body,
+                                        headers=headers, timeout=args.drain_limit + 60)
+                if first.status != 200:
+                    break
+        except OSError as exc:
+            results["errors"][route.name] = f"a request alone failed: {exc!r}"
+            settle(servers, engine, log_dir, args.drain_limit)
+            continue
+        if first.status != 200:
+            results["errors"][route.name] = f"a request alone answered {first.status}, not 200"
+            continue
+        results["alone_ms"][route.name] = (time.perf_counter() - alone) * 1000
+        log(f"{route.name}: wrk {args.duration:g} s, {args.connections} connections")
+        result = load.run_wrk(servers["aula"].url + path, method=route.method, headers=headers,
+                              body=body or "", ids=ids, **wrk)
+        results["http"][route.name] = asdict(result)
+        if ids:
+            ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
+        settle(servers, engine, log_dir, args.drain_limit)
+
+
+def signed_in(base_url: str) -> dict[str, load.Browser]:
+    landings = {"partner": "/partner/", "platform": "/platform/"}
+    return {role: load.Browser(base_url).login(email, dataset.PASSWORD, landings.get(role, "/"))
+            for role, email in routes.ACCOUNTS.items()}
+
+
+def measure_exports(servers: dict[str, Server], args, results: dict, log_dir: Path) -> None:
+    for export in routes.EXPORTS:
+        aula = servers["aula"]
+        aula.restart(log_dir)  # fresh workers: the peak is this download's, not an earlier page's
+        browser = signed_in(aula.url)[export.role]
+        log(f"{export.name} ({export.rows}): download, watching the workers' RSS")
+        results["exports"][export.name] = download_watched(aula, browser, export.path, args.export_limit)
+
+
+def download_watched(server: Server, browser: load.Browser, path: str, limit: float) -> dict:
+    """Download ``path`` (discarding it) while watching the gunicorn workers' memory and CPU."""
+    workers = server.worker_pids()
+    at_rest = {pid: status_kib(pid, "VmRSS") for pid in workers}
+    reset_ok = reset_peak_rss(workers)
+    ticks = {pid: cpu_ticks([pid]) for pid in workers}
+    polled = {pid: 0 for pid in workers}
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            for pid in workers:
+                polled[pid] = max(polled[pid], status_kib(pid, "VmRSS"))
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=limit)
+    size = lines = 0
+    complete = False
     started = time.perf_counter()
-    for _ in range(5):
-        assert client.get(f"/platform/partners/{partner_id}/wallet").status_code == 200
-    results["wallet history page (50 of 20k entries)"] = (time.perf_counter() - started) / 5
+    try:
+        conn.request("GET", path, headers={"Cookie": browser.cookie_header})
+        response = conn.getresponse()
+        status = response.status
+        while chunk := response.read(65536):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+            if time.perf_counter() - started > limit:
+                break
+        else:
+            complete = status == 200
+    except OSError:
+        status = 0
+    finally:
+        seconds = time.perf_counter() - started
+        conn.close()
+        stop.set()
+        watcher.join()
+    # The worker that served it is the one that used the CPU.
+    used = {pid: cpu_ticks([pid]) - ticks[pid] for pid in workers}
+    serving = max(used, key=used.get)
+    peak = status_kib(serving, "VmHWM") if reset_ok else polled[serving]
+    return {"status": status, "seconds": seconds, "complete": complete, "bytes": size, "lines": lines,
+            "rss_mb": max(peak, polled[serving]) / 1024, "at_rest_mb": at_rest[serving] / 1024}
 
-    tracemalloc.start()
-    response = client.get(f"/platform/partners/{partner_id}/wallet.csv")
-    lines = sum(chunk.count(b"\n") for chunk in response.response)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    assert lines >= 20_000, lines
-    results["wallet statement CSV, 20k entries, peak memory MiB"] = peak / 2**20
 
-    _measure_partner_reports(app, results)
-
-    failed = 0
-    for name, value in results.items():
-        target = TARGETS[name]
-        ok = value <= target
-        failed += not ok
-        unit = "" if "MiB" in name else " s"
-        print(f"{'ok  ' if ok else 'SLOW'} {name}: {value:.4f}{unit} (target <= {target}{unit})")
-    return 1 if failed else 0
+# --- 4. the table ---------------------------------------------------------------------------
 
 
-def _measure_partner_reports(app, results: dict[str, float], rows: int = 100_000) -> None:
-    """The partner's enrolment report of ``rows`` enrolments (built by bulk SQL): time, then peak memory."""
-    from app.extensions import db
-    from app.models import Role
-    from tests.conftest import PASSWORD, Factory, login
-    from tests.test_reports import insert_enrolments
+def rows_of(results: dict) -> list[report.Row]:
+    rows: list[report.Row] = []
+    http_results = {name: load.WrkResult(**value) for name, value in results["http"].items()}
+    hello, debit = http_results.get("hello"), http_results.get("minimal debit")
+    if hello:
+        rows.append(report.reference_row("hello (reference)", hello))
+    if debit:
+        rows.append(report.reference_row("minimal debit (reference)", debit))
+    for route in routes.ROUTES:
+        queries = results["queries"].get(route.name)
+        sql, constant = "", None
+        if queries:
+            paginated = bool(queries["shown_small"] or queries["shown_large"])
+            sql = report.sql_cell(queries["small"], queries["large"], paginated)
+            constant = paginated and queries["small"] == queries["large"]
+        posted = results["post_statements"].get(route.name)
+        if posted:
+            sql = f"{posted['statements']} per request"
+        if route.name in results["errors"]:
+            rows.append(report.error_row(route.name, results["errors"][route.name]))
+        elif route.name in http_results and route.is_list and hello:
+            rows.append(report.list_row(route.name, http_results[route.name], hello, sql=sql,
+                                        queries_constant=constant, alone_ms=results["alone_ms"].get(route.name)))
+        elif route.name in http_results and debit:
+            rows.append(report.action_row(route.name, http_results[route.name], debit, sql=sql,
+                                          alone_ms=results["alone_ms"].get(route.name)))
+        elif sql:
+            rows.append(report.Row(route.name, "not driven (--routes)", sql=sql))
+    if results.get("bulk"):
+        b = results["bulk"]
+        rows.append(report.bulk_row(b["seconds"], b["enrolled"], b["statements"], b["reference_seconds"],
+                                    b["reference_statements"], BULK_SIZE))
+    if results.get("audit"):
+        a = results["audit"]
+        rows.append(report.audit_row(a["seconds"], a["rss_mb"], a["passed"], a["baseline_mb"]))
+    for export in routes.EXPORTS:
+        e = results["exports"].get(export.name)
+        if e:
+            rows.append(report.export_row(export.name, export.rows, e["seconds"], e["rss_mb"], e["bytes"] / 2**20,
+                                          export.max_seconds, e["complete"], e["at_rest_mb"],
+                                          lines=e["lines"] if export.path.endswith(".csv") else None))
+    for name, message in results["errors"].items():
+        if not any(row.measure == name for row in rows):
+            rows.append(report.error_row(name, message))
+    return rows
 
-    with app.app_context():
-        factory = Factory(db)
-        partner = factory.partner()
-        admin = factory.user(Role.PARTNER_ADMIN, partner=partner)
-        insert_enrolments(db.session, partner, factory.course(title="Bench report course"), rows)
-        db.session.commit()
-        admin_email = admin.email
-    client = app.test_client()
-    login(client, admin_email, PASSWORD)
-    for fmt in ("CSV", "XLSX"):
-        path = f"/partner/reports/enrolments.{fmt.lower()}"
-        for measure_memory in (False, True):
-            if measure_memory:
-                tracemalloc.start()
-            started = time.perf_counter()
-            response = client.get(path)
-            size = sum(len(chunk) for chunk in response.response)
-            response.close()
-            elapsed = time.perf_counter() - started
-            if measure_memory:
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
-                results[f"partner report, 100k enrolments, {fmt} peak memory MiB"] = peak / 2**20
-            else:
-                results[f"partner report, 100k enrolments, {fmt} export time"] = elapsed
-            assert response.status_code == 200 and size > rows * 20, (fmt, response.status_code, size)
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    return f"{model}, {os.cpu_count()} cores, {mem / 2**20:.0f} GiB RAM, load {os.getloadavg()[0]:.1f}"
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rebuild", action="store_true", help="build the dataset again even if it is there")
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10)),
+                        help="seconds of wrk per path (default 10, or BENCH_DURATION)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--routes", nargs="*", default=[],
+                        help="only the routes whose name contains one of these words (references always run)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["sql", "bulk", "audit", "http", "exports"],
+                        help="parts not to run")
+    parser.add_argument("--drain-limit", type=float, default=60,
+                        help="seconds to let requests left queued finish before restarting Aula (default 60)")
+    parser.add_argument("--export-limit", type=float, default=300,
+                        help="seconds after which a download is stopped and reported as too slow (default 300)")
+    parser.add_argument("--json", type=Path, help="also write every measure to this JSON file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    load.require_wrk()
+    database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")
+    os.environ["AULA_ENV"] = "production"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.pop("REDIS_URL", None)
+    engine = sa.create_engine(sqlalchemy_url(database_url))
+    started = time.monotonic()
+    log(f"machine: {machine()}")
+    state = ensure_dataset(engine, database_url, dataset.Spec(), args.rebuild)
+    ctx = prepare_context(engine, database_url)
+    counts = dataset.counts(engine)
+    results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "exports": {}, "errors": {},
+                     "bulk": None, "audit": None}
+    if "sql" not in args.skip or "bulk" not in args.skip:
+        measure_in_process(ctx, results, sql="sql" not in args.skip, bulk="bulk" not in args.skip)
+    if "audit" not in args.skip:
+        measure_audit(ctx, results)
+    log_dir = Path(tempfile.mkdtemp(prefix="aula-bench-logs-"))
+    servers: dict[str, Server] = {}
+    try:
+        if "http" not in args.skip or "exports" not in args.skip:
+            servers = start_servers(ctx, log_dir)
+        if "http" not in args.skip:
+            measure_http(ctx, servers, engine, args, results, log_dir)
+        if "exports" not in args.skip:
+            measure_exports(servers, args, results, log_dir)
+    finally:
+        for server in servers.values():
+            server.stop()
+    rows = rows_of(results)
+    print(f"\nAula `make bench` — {time.strftime('%Y-%m-%d %H:%M')} — {machine()} — PostgreSQL "
+          f"{engine.dialect.server_version_info and '.'.join(map(str, engine.dialect.server_version_info))}")
+    print(f"dataset ({state}): {counts['partners']} partners, {counts['companies']} companies, "
+          f"{counts['students']:,} students, {counts['enrolments']:,} enrolments, "
+          f"{counts['wallet_entries']:,} wallet entries ({counts['big wallet entries']:,} in the largest wallet); "
+          f"wrk {args.duration:g} s per path, {args.connections} connections; gunicorn 4 sync workers each; "
+          f"server logs in {log_dir}\n")
+    print(report.table(rows))
+    missed = [row.measure for row in rows if row.missed]
+    print(f"\n{len(missed)} target(s) missed{': ' + '; '.join(missed) if missed else ''}. "
+          f"({time.monotonic() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "dataset": counts, "results": results,
+                                         "rows": [asdict(row) for row in rows]}, indent=2, default=str))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from app.config import TestConfig
 from app.extensions import db as _db
 from app.models import Role, User
 from tests.factories import PASSWORD, Factory
+from tests.querycount import count_queries
 
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -132,6 +133,12 @@ def client(app, db):
     limiter.reset()
     app.test_client_class = CommittingClient
     return app.test_client()
+
+
+@pytest.fixture
+def queries(db):
+    """``with queries() as counter:`` counts the SQL statements the block sends (``counter.count``)."""
+    return lambda: count_queries(db.engine)
 
 
 @pytest.fixture
