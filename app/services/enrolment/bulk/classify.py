@@ -74,8 +74,10 @@ def classify(partner: Partner, course: Course, student_ids: list[int], emails: l
         elif email in seen_emails:
             rows.append(Row(line, email, Outcome.DUPLICATE))
         elif email not in by_email:
+            # The same answer as for another partner's user: the preview never tells a partner
+            # which emails have an account on the platform.
             seen_emails.add(email)
-            rows.append(Row(line, email, Outcome.UNKNOWN_EMAIL))
+            rows.append(Row(line, email, Outcome.NOT_YOUR_STUDENT))
         else:
             seen_emails.add(email)
             user = by_email[email]

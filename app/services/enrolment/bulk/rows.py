@@ -16,8 +16,8 @@ class Outcome(str, enum.Enum):
     ENROLLED = "enrolled"  # result
     ALREADY_ENROLLED = "already_enrolled"
     INACTIVE = "inactive"
-    NOT_YOUR_STUDENT = "not_your_student"
-    UNKNOWN_EMAIL = "unknown_email"
+    NOT_YOUR_STUDENT = "not_your_student"  # another partner's user, or no account: one answer for both
+    UNKNOWN_EMAIL = "unknown_email"  # no longer given; batches stored before read as NOT_YOUR_STUDENT
     INVALID_EMAIL = "invalid_email"
     DUPLICATE = "duplicate"
     NOT_ENROLLED = "not_enrolled"  # result: the whole batch was refused
@@ -94,7 +94,7 @@ OUTCOME_LABELS = {
     Outcome.ALREADY_ENROLLED: _l("Skipped: already enrolled"),
     Outcome.INACTIVE: _l("Skipped: inactive student"),
     Outcome.NOT_YOUR_STUDENT: _l("Not one of your students"),
-    Outcome.UNKNOWN_EMAIL: _l("Unknown email"),
+    Outcome.UNKNOWN_EMAIL: _l("Not one of your students"),
     Outcome.INVALID_EMAIL: _l("Not an email address"),
     Outcome.DUPLICATE: _l("Duplicate in the list"),
     Outcome.NOT_ENROLLED: _l("Not enrolled"),
@@ -104,8 +104,8 @@ OUTCOME_LABELS = {
 SKIP_MESSAGES = {
     Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
     Outcome.INACTIVE: _l("This student's account is deactivated."),
-    Outcome.NOT_YOUR_STUDENT: _l("Not one of your organisation's students."),
-    Outcome.UNKNOWN_EMAIL: _l("No account has this email."),
+    Outcome.NOT_YOUR_STUDENT: _l("No student of your organisation has this email."),
+    Outcome.UNKNOWN_EMAIL: _l("No student of your organisation has this email."),
     Outcome.INVALID_EMAIL: _l("This is not an email address."),
     Outcome.DUPLICATE: _l("Already earlier in the list."),
 }
