@@ -386,7 +386,19 @@ def test_preview_when_short_disables_the_confirmation(db, client, factory, partn
     ids = [factory.student(partner) for _ in range(11)]  # 110 credits, 100 available
     html = post_preview(client, course, students=ids).get_data(as_text=True)
     assert "missing 10 credits" in html
-    assert re.search(r'<button class="btn btn-primary" type="submit" disabled aria-disabled="true">', html)
+    button = re.search(r'<button[^>]*type="submit"[^>]*>(.*?)</button>', html.split('id="bulk-verdict"')[1], re.S)
+    assert " disabled" in button.group(0)
+    assert "Cannot enrol: 10 credits missing" in button.group(1) and "Enrol 11" not in button.group(1)
+
+
+def test_preview_when_short_says_in_each_row_that_it_will_not_be_enrolled(db, client, factory, partner_admin,
+                                                                           course):
+    partner = partner_admin.partner
+    students = [factory.student(partner) for _ in range(11)]  # 110 credits, 100 available
+    html = post_preview(client, course, students=students).get_data(as_text=True)
+    assert page_outcomes(html) == ["short_of_credits"] * 11
+    assert "Will be enrolled" not in html
+    assert "Not enrolled: not enough credits: 11" in html
 
 
 def test_upload_with_bom_and_semicolons(db, client, factory, partner, partner_admin, course):

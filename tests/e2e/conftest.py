@@ -88,6 +88,31 @@ with app.app_context():
 LIVE_ENV: dict[str, str] = {}
 
 
+def run_in_live_app(code: str) -> None:
+    """Run ``code`` (Python, with ``app`` created and its context pushed) against the live server's database."""
+    script = "from app import create_app\napp = create_app()\nwith app.app_context():\n" + "".join(
+        f"    {line}\n" for line in code.strip().splitlines())
+    _run([str(BIN / "python"), "-c", script], LIVE_ENV)
+
+
+def add_demo_students(prefix: str, count: int) -> list[str]:
+    """``count`` students of Demo Partner (emails ``<prefix><n>@example.com``), created once; their emails."""
+    emails = [f"{prefix}{n}@example.com" for n in range(1, count + 1)]
+    run_in_live_app(f"""
+import sqlalchemy as sa
+from app.extensions import db
+from app.models import Partner, Role, User
+from app.transactions import commit
+partner = db.session.scalar(sa.select(Partner).where(Partner.name == "Demo Partner"))
+for n, email in enumerate({emails!r}, start=1):
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+        db.session.add(User(email=email, name=f"{prefix.title()} Student {{n}}", role=Role.STUDENT.value,
+                            partner_id=partner.id))
+commit()
+""")
+    return emails
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Base URL of a gunicorn serving the seeded demo; stopped at the end, pass or fail."""

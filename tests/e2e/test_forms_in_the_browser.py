@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import add_demo_students
 from tests.e2e.test_browser_smoke import sign_in
 
 from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
@@ -44,3 +45,24 @@ def test_filtering_the_bulk_list_with_nothing_ticked_logs_no_error(page, watch):
     with page.expect_response("**/partner/enrolments/bulk/students**"):
         page.get_by_role("button", name="Filter", exact=True).click()
     expect(page.locator("#bulk-student-list input[type=checkbox]").first).to_be_checked()
+
+
+def test_a_bulk_preview_short_of_credits_says_so_in_every_row_and_on_the_button(page, watch):
+    emails = add_demo_students("short", 15)  # 150 credits at 10 each; Demo Partner has at most 100
+    sign_in(page, "partner@example.com")
+    page.goto("/partner/enrolments/bulk")
+    page.get_by_label("Course", exact=True).select_option(label="Workplace Safety Basics — 10 credits")
+    page.get_by_label("Emails", exact=True).fill("\n".join(emails))
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+    expect(page.locator("#bulk-verdict")).to_contain_text("Not enough credits")
+    badges = page.locator("tbody [data-outcome]")
+    expect(badges).to_have_count(15)
+    expect(page.locator("tbody [data-outcome=short_of_credits]")).to_have_count(15)
+    expect(badges.first).to_have_text("Not enrolled: not enough credits")
+    expect(page.get_by_text("Will be enrolled")).to_have_count(0)
+    button = page.locator("form[action$='/partner/enrolments/bulk'] button[type=submit]")
+    expect(button).to_be_disabled()
+    expect(button).to_contain_text("Cannot enrol")
+    expect(button).to_contain_text("credits missing")

@@ -13,6 +13,7 @@ from app.models import BulkEnrolment, Course, Partner, User
 
 class Outcome(str, enum.Enum):
     WILL_ENROL = "will_enrol"  # preview
+    SHORT_OF_CREDITS = "short_of_credits"  # preview: would be enrolled, but the balance does not pay for the list
     ENROLLED = "enrolled"  # result
     ALREADY_ENROLLED = "already_enrolled"
     INACTIVE = "inactive"
@@ -75,6 +76,21 @@ class Preview:
     def can_confirm(self) -> bool:
         return self.count > 0 and self.enough
 
+    def shown_outcome(self, row: Row) -> Outcome:
+        """What the page says of ``row``: while the balance does not pay for the whole list
+        (all or nothing), a row that would be enrolled is not."""
+        if row.outcome == Outcome.WILL_ENROL and not self.enough:
+            return Outcome.SHORT_OF_CREDITS
+        return row.outcome
+
+    @property
+    def shown_rows(self) -> list[tuple[Row, Outcome]]:
+        return [(row, self.shown_outcome(row)) for row in self.rows]
+
+    @property
+    def shown_counts(self) -> Counter:
+        return Counter(self.shown_outcome(row) for row in self.rows)
+
     @property
     def student_ids(self) -> list[int]:
         """What the confirmation sends: the students this preview would enrol."""
@@ -90,6 +106,7 @@ NOTHING_CHARGED = _l("Nobody was enrolled and nothing was charged.")
 # The short label of each outcome, as lists and badges show it.
 OUTCOME_LABELS = {
     Outcome.WILL_ENROL: _l("Will be enrolled"),
+    Outcome.SHORT_OF_CREDITS: _l("Not enrolled: not enough credits"),
     Outcome.ENROLLED: _l("Enrolled"),
     Outcome.ALREADY_ENROLLED: _l("Skipped: already enrolled"),
     Outcome.INACTIVE: _l("Skipped: inactive student"),
