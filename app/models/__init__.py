@@ -7,7 +7,7 @@ from app.models.email import EmailMessage, EmailStatus
 from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
 from app.models.progress import FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, LessonProgress
 from app.models.tenancy import Company, Partner, PartnerKind, PlatformSettings, Reseller
-from app.models.users import Role, User
+from app.models.users import Role, StudentImport, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Product",
     "Reseller",
     "Role",
+    "StudentImport",
     "User",
     "Wallet",
     "WalletEntry",

@@ -66,3 +66,30 @@ def test_a_bulk_preview_short_of_credits_says_so_in_every_row_and_on_the_button(
     expect(button).to_be_disabled()
     expect(button).to_contain_text("Cannot enrol")
     expect(button).to_contain_text("credits missing")
+
+
+def test_the_import_result_survives_reload_and_back(page, watch):
+    sign_in(page, "partner@example.com")
+    page.goto("/partner/students/import")
+    csv = "email,name\nreload.one@example.com,Reload One\nnot-an-email,Broken Row\n"
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "students.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.locator("main h1")).to_have_text("Import preview")
+    page.get_by_role("button", name="Import 1 student").click()
+    page.wait_for_url("**/partner/students/import/*")
+    expect(page.locator("main [role=status]")).to_contain_text("1 student created")
+    result_url = page.url
+
+    page.reload()  # a GET: no "confirm form resubmission", nothing imported again
+    page.wait_for_load_state("networkidle")
+    assert page.url == result_url
+    expect(page.locator("main [role=status]")).to_contain_text("1 student created")
+    expect(page.locator("main [data-outcome=invalid_email]")).to_have_count(1)
+
+    page.go_back()  # the preview was never a page of the history: Back is the upload form
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("main h1")).to_have_text("Import students from a CSV file")
+    page.go_forward()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("main [role=status]")).to_contain_text("1 student created")
