@@ -81,6 +81,12 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def format_credits(value: int | None) -> str:
+    """A number of credits as the reader's language groups it: 1,000,000,072 (en), 1.000.000.072 (it)."""
+    return format_decimal(value or 0)
+
+
+def format_number(value: int | None) -> str:
+    """A count (rows, students), grouped the same way as credits."""
     return format_decimal(value or 0)
 
 
@@ -111,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.jinja_env.filters["credits"] = format_credits
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""

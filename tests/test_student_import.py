@@ -151,7 +151,7 @@ def test_quoted_fields_with_delimiters_and_newlines(client, partner, acme):
         ("email,name\nx@example.com,X\x00\n".encode(), "not a CSV text file"),
         (
             ("email,name\n" + "".join(f"s{i}@example.com,S {i}\n" for i in range(5001))).encode(),
-            "more than 5000 rows",
+            "more than 5,000 rows",
         ),
         (b"email,name\n" + b"x" * (2 * 1024 * 1024), "larger than 2 MB"),
     ],
@@ -170,7 +170,7 @@ def test_exactly_5000_rows_are_accepted(client, partner):
     content = "email,name\n" + "".join(f"s{i}@example.com,S {i}\n" for i in range(5000))
     response = upload(client, content)
     assert response.status_code == 200
-    assert "Import 5000 students" in response.get_data(as_text=True)
+    assert "Import 5,000 students" in response.get_data(as_text=True)
 
 
 def test_no_file_is_a_field_error(client, partner):

@@ -19,7 +19,7 @@ from app.services.catalog.pricing import NOT_SHARED, catalog_for
 from app.services.enrolment.bulk import MAX_ROWS
 from app.services.exports.csv_upload import MAX_BYTES
 from app.services.tenancy.companies import companies_of
-from app.web import parse_id
+from app.web import format_credits, parse_id
 
 # Ids from a request: ASCII digits that a database integer holds (parse_id says which), never a 500.
 ID_RE = r"^\d{1,10}$"
@@ -93,7 +93,7 @@ class BulkEnrolmentForm(FlaskForm):
 
     def for_partner(self, partner: Partner) -> "BulkEnrolmentForm":
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price)) for course, price in catalog_for(partner)
+            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=format_credits(price))) for course, price in catalog_for(partner)
         ]
         return self
 

@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Partner, User
 from app.services.catalog.pricing import catalog_for
 from app.services.people.students import active_students_query
+from app.web import format_credits
 
 
 class EnrolForm(FlaskForm):
@@ -21,7 +22,7 @@ class EnrolForm(FlaskForm):
             (s.id, f"{s.display_name} <{s.email}>" if s.name else s.email) for s in students
         ]
         self.course_id.choices = [(0, _l("Choose a course…"))] + [
-            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=price))
+            (course.id, _("%(course)s — %(n)s credits", course=course.title, n=format_credits(price)))
             for course, price in catalog_for(partner)
         ]
         return self

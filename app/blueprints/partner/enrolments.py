@@ -14,7 +14,7 @@ from app.services.enrolment.enrol import cancel_enrolment, enrol_student, partne
 from app.services.ledger.wallets import InsufficientCredits, wallet_of
 from app.services.tenancy.credit_alerts import told_message
 from app.services.tenancy.settings import settings
-from app.web import apply_refusal, paginate, parse_id, refuse, render
+from app.web import apply_refusal, format_credits, paginate, parse_id, refuse, render
 
 PAGE_SIZE = 25
 
@@ -81,7 +81,7 @@ def enrol():
 
 def _enrolled(partner, enrolment):
     flash(_("%(student)s is enrolled in %(course)s; %(credits)s credits charged.", student=enrolment.user.email,
-            course=enrolment.course.title, credits=enrolment.credits_charged), "success")
+            course=enrolment.course.title, credits=format_credits(enrolment.credits_charged)), "success")
     if not request.htmx:
         return redirect(url_for("partner.enrolments"))
     body, status = render("partner/enrolments.html", "partner/_enrol_success.html",
@@ -103,7 +103,7 @@ def cancel(enrolment_id):
     except DomainError as error:
         flash(error.message, "warning")
     else:
-        flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=refund.amount) if refund
+        flash(_("Enrolment cancelled; %(credits)s credits refunded.", credits=format_credits(refund.amount)) if refund
               else _("Enrolment cancelled."), "success")
     db.session.refresh(enrolment)
     if not request.htmx:

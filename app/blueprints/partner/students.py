@@ -21,6 +21,7 @@ from app.services import DomainError
 from app.services.tenancy.companies import companies_of, find_company
 from app.services.people.student_import import (
     MAX_BYTES,
+    MAX_ROWS,
     ImportFileError,
     Outcome,
     import_result,
@@ -212,7 +213,7 @@ def student_send_link(student_id):
 
 
 def _import_page(form, file_error=None, status_ok=True):
-    context = {"form": form, "file_error": file_error, "max_mb": MAX_BYTES // (1024 * 1024)}
+    context = {"form": form, "file_error": file_error, "max_mb": MAX_BYTES // (1024 * 1024), "max_rows": MAX_ROWS}
     if status_ok:
         return render("partner/students/import.html", "partner/students/_import.html", **context)
     return refuse("partner/students/import.html", "partner/students/_import.html", **context)

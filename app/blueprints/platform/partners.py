@@ -16,7 +16,7 @@ from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
 from app.services.people import users
-from app.web import apply_refusal, is_htmx, refuse, render
+from app.web import apply_refusal, format_credits, is_htmx, refuse, render
 
 OPERATIONS = ("recharge", "deduct")
 
@@ -147,10 +147,12 @@ def _flash_outcome(entry, operation: str, partner: Partner) -> None:
         flash(_("Already applied: this request was received before, nothing was changed again."), "info")
     elif operation == "recharge":
         flash(_("%(amount)s credits added to %(name)s. Balance: %(balance)s.",
-                amount=entry.amount, name=partner.name, balance=entry.balance_after), "success")
+                amount=format_credits(entry.amount), name=partner.name,
+                balance=format_credits(entry.balance_after)), "success")
     else:
         flash(_("%(amount)s credits deducted from %(name)s. Balance: %(balance)s.",
-                amount=-entry.amount, name=partner.name, balance=entry.balance_after), "success")
+                amount=format_credits(-entry.amount), name=partner.name,
+                balance=format_credits(entry.balance_after)), "success")
 
 
 def _after_change(partner: Partner):

@@ -15,7 +15,7 @@ of colliding on the unique position.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -124,7 +124,7 @@ def _title(value: str | None, field: str = "title") -> str:
 def _text(value: str | None, field: str, limit: int) -> str:
     text = (value or "").replace("\r\n", "\n").strip()
     if len(text) > limit:
-        raise OwnCourseInvalid(field, _l("At most %(n)s characters.", n=limit))
+        raise OwnCourseInvalid(field, _l("At most %(n)s characters.", n=format_decimal(limit)))
     return text
 
 

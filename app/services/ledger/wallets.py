@@ -18,7 +18,7 @@ Functions add and flush; the caller commits once.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -45,7 +45,8 @@ class InsufficientCredits(DomainError):
     def __init__(self, needed: int, available: int):
         super().__init__(_l(
             "Not enough credits: %(needed)s needed, %(available)s available, %(missing)s missing.",
-            needed=needed, available=available, missing=needed - available,
+            needed=format_decimal(needed), available=format_decimal(available),
+            missing=format_decimal(needed - available),
         ))
         self.needed = needed
         self.available = available
@@ -99,7 +100,7 @@ def _check_amount(amount: int) -> None:
     if amount <= 0:
         raise InvalidAmount(_l("The amount must be a positive whole number."))
     if amount > MAX_AMOUNT:
-        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=MAX_AMOUNT))
+        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=format_decimal(MAX_AMOUNT)))
 
 
 def _move(
@@ -119,7 +120,7 @@ def _move(
     if delta > 0:
         current = db.session.execute(sa.select(table.c.balance).where(table.c.id == wallet.id)).scalar_one()
         if current + delta > MAX_BALANCE:  # the row is locked: this read cannot go stale
-            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=MAX_BALANCE))
+            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=format_decimal(MAX_BALANCE)))
     new_balance = db.session.execute(
         sa.update(table)
         .where(table.c.id == wallet.id, table.c.balance + delta >= 0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from app.extensions import db
 from app.models import Company, Partner, StudentImport, User
@@ -159,7 +159,7 @@ def parse_csv(text: str) -> tuple[list[CsvRow], list[str]]:
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(
-                _("The file has more than %(max)s rows. Split it into smaller files.", max=MAX_ROWS)
+                _("The file has more than %(max)s rows. Split it into smaller files.", max=format_decimal(MAX_ROWS))
             )
         rows.append(_row(line, cells, positions))
     if header is None:

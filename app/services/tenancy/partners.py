@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -216,7 +216,8 @@ def deduct_from_partner(actor: User, partner: Partner, amount: int, *, reason: s
                                idempotency_key=idempotency_key)
     except InsufficientCredits as error:
         error.message = _l("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
-                           available=error.available, partner=partner.name, amount=amount)
+                           available=format_decimal(error.available), partner=partner.name,
+                           amount=format_decimal(amount))
         error.field = "amount"
         raise
     if not entry.replayed:

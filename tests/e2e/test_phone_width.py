@@ -1,0 +1,55 @@
+"""Pages at phone width (390 px): numbers stay whole, tables keep their key columns or visibly scroll."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import run_in_live_app
+from tests.e2e.test_browser_smoke import sign_in
+
+from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
+
+pytestmark = pytest.mark.e2e
+
+PHONE = (390, 844)
+
+
+@pytest.fixture(scope="module")
+def big_partner():
+    """A partner holding a billion credits (its own, so no other test's balance moves)."""
+    run_in_live_app("""
+import sqlalchemy as sa
+from app.extensions import db
+from app.models import Partner, Role, User
+from app.services.ledger import wallets
+from app.transactions import commit
+partner = db.session.scalar(sa.select(Partner).where(Partner.name == "Big Spender"))
+if partner is None:
+    partner = Partner(name="Big Spender")
+    db.session.add(partner)
+    db.session.flush()
+    admin = db.session.scalar(sa.select(User).where(User.role == Role.PLATFORM_ADMIN.value).limit(1))
+    wallets.recharge(wallets.wallet_of(partner), 1_000_000_000, actor=admin, note="e2e: a big balance")
+commit()
+""")
+    return "Big Spender"
+
+
+def lines_of(locator) -> int:
+    """How many lines the element's text takes on screen."""
+    return locator.evaluate("""(el) => {
+        const range = document.createRange(); range.selectNodeContents(el);
+        const tops = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+        return tops.size; }""")
+
+
+def test_a_large_total_stays_on_one_line_at_phone_width(watched, big_partner):
+    page, _ = watched(*PHONE)
+    sign_in(page, "admin@example.com")
+    page.goto("/platform/partners")
+    total = page.locator("#partner-totals-credits")
+    expect(total).to_contain_text("1,000,000,")
+    assert lines_of(total) == 1
+    balance = page.locator("tr", has_text=big_partner).locator("td.balance")
+    expect(balance).to_have_text("1,000,000,000")
+    assert lines_of(balance) == 1
