@@ -164,3 +164,36 @@ def login_as(client, factory):
 
 def page_csrf(client, path) -> str:
     return csrf_token(client, path)
+
+
+class QueryCounter:
+    """Counts the SQL statements the app sends while active (``with count_queries() as counted: ...``)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    def __enter__(self):
+        import sqlalchemy as sa
+
+        sa.event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc):
+        import sqlalchemy as sa
+
+        sa.event.remove(self.engine, "before_cursor_execute", self._before)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(db):
+    """``with count_queries() as counted: client.get(...)``; then ``counted.count``."""
+    return lambda: QueryCounter(_db.engine)

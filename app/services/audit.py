@@ -1,8 +1,9 @@
-"""The audit trail: who did what to which object, recorded in the caller's transaction; and reading it."""
+"""The audit trail: who did what to which object, recorded in the caller's transaction.
+
+Reading it (filters, pages, each event as a sentence) is ``app.services.audit_trail``.
+"""
 
 from __future__ import annotations
-
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditEvent, User
@@ -20,11 +21,3 @@ def record(actor: User | None, action: str, obj=None, *, partner_id: int | None 
     )
     db.session.add(event)
     return event
-
-
-def events_query(action: str | None = None):
-    """The trail, newest first, optionally of one action."""
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return query

@@ -53,3 +53,21 @@ def test_a_large_total_stays_on_one_line_at_phone_width(watched, big_partner):
     balance = page.locator("tr", has_text=big_partner).locator("td.balance")
     expect(balance).to_have_text("1,000,000,000")
     assert lines_of(balance) == 1
+
+
+def page_fits_the_screen(page) -> bool:
+    """Nothing pushes the page wider than the screen (no sideways scrolling of the whole page)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_audit_trail_reads_at_phone_width(watched):
+    page, _ = watched(*PHONE)
+    sign_in(page, "admin@example.com")
+    page.goto("/platform/audit")
+    first = page.locator(".audit-event").first
+    expect(first).to_contain_text("signed in.")
+    assert page_fits_the_screen(page)
+    box = first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    # The sentence starts with who did it, by name and role.
+    expect(first.locator("p").first).to_contain_text("(platform admin) signed in.")

@@ -54,6 +54,12 @@ def partners_with_balances() -> list[PartnerBalance]:
     return [PartnerBalance(partner, balance) for partner, balance in rows]
 
 
+def partner_names() -> list[tuple[int, str]]:
+    """(id, name) of every partner, by name: the choices of a filter."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Partner.id, Partner.name).order_by(sa.func.lower(Partner.name))).all()]
+
+
 def balance_of(partner: Partner) -> int:
     return partner.wallet.balance if partner.wallet is not None else 0
 
