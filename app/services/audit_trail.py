@@ -195,6 +195,12 @@ def describe_events(events: list[AuditEvent]) -> list[EventLine]:
     return [_line(event, names) for event in events]
 
 
+def recent_actions_of(user: User, limit: int = 10) -> list[EventLine]:
+    """The last ``limit`` things ``user`` did, as sentences (a person's card shows them)."""
+    events = list(db.session.scalars(trail_query(TrailFilters(actor_id=user.id)).limit(limit)).unique())
+    return describe_events(events)
+
+
 def actor_label(user: User | None) -> str:
     """Who did it, as a person reads it: "Anna Rossi (platform admin)", "Paola (admin of Demo Partner)"."""
     if user is None:

@@ -7,4 +7,4 @@ bp = Blueprint("platform", __name__)
 require_roles(bp, Role.PLATFORM_ADMIN)
 
 from app.blueprints.platform import routes  # noqa: E402,F401
-from app.blueprints.platform import audit, courses, partners, settings  # noqa: E402,F401
+from app.blueprints.platform import audit, courses, partners, people, settings  # noqa: E402,F401

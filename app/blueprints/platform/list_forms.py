@@ -9,8 +9,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.blueprints.wallet_history import DayField
+from app.models import Role
 from app.models.base import parse_id
 from app.services.audit_trail import ACTION_LABELS, OBJECT_LABELS, TrailFilters
+from app.services.people.directory import PeopleFilters, reseller_names
 from app.services.tenancy.partners import partner_names
 
 
@@ -49,3 +51,41 @@ class AuditFilterForm(_GetForm):
             actor=(self.actor.data or "").strip(),
             action=self.action.data or None, object_type=self.object_type.data or None,
             partner_id=parse_id(self.partner.data), date_from=self.date_from.data, date_to=self.date_to.data)
+
+
+ROLE_CHOICE_LABELS = {
+    Role.PLATFORM_ADMIN.value: _l("Platform admins"),
+    Role.PARTNER_ADMIN.value: _l("Partner admins"),
+    Role.STUDENT.value: _l("Students"),
+    Role.RESELLER.value: _l("Reseller staff"),
+    Role.CUSTOMER.value: _l("Customers"),
+}
+
+
+class PeopleFilterForm(_GetForm):
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)],
+                    render_kw={"placeholder": _l("Name, email, partner or reseller"), "autocomplete": "off"})
+    role = SelectField(_l("Role"), validators=[Optional()])
+    organisation = SelectField(_l("Partner or reseller"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice("", _l("Everyone"))] + [
+            SelectChoice(value, label) for value, label in ROLE_CHOICE_LABELS.items()]
+        self.organisation.choices = {
+            "": [SelectChoice("", _l("Any"))],
+            str(_l("Partners")): [SelectChoice(f"p{pid}", name) for pid, name in partner_names()],
+            str(_l("Resellers")): [SelectChoice(f"r{rid}", name) for rid, name in reseller_names()],
+        }
+
+    def filters(self) -> PeopleFilters:
+        organisation = self.organisation.data or ""
+        return PeopleFilters(
+            text=(self.q.data or "").strip(), role=self.role.data or None,
+            partner_id=parse_id(organisation[1:]) if organisation.startswith("p") else None,
+            reseller_id=parse_id(organisation[1:]) if organisation.startswith("r") else None)
+
+
+class ResellerFilterForm(_GetForm):
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)],
+                    render_kw={"placeholder": _l("Reseller name"), "autocomplete": "off"})
