@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, get_flashed_messages, has_request_context, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, gettext as _
+from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext as _
 from werkzeug.routing import IntegerConverter
 
 from app.models.base import MAX_ID, parse_id  # noqa: F401 (views parse ids through web)
@@ -119,6 +119,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )

@@ -71,3 +71,41 @@ def test_the_audit_trail_reads_at_phone_width(watched):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     # The sentence starts with who did it, by name and role.
     expect(first.locator("p").first).to_contain_text("(platform admin) signed in.")
+
+
+LIST_PAGES = {
+    "admin@example.com": ["/platform/partners", "/platform/people", "/platform/resellers", "/platform/courses",
+                          "/platform/emails", "/platform/audit"],
+    "partner@example.com": ["/partner/students", "/partner/companies", "/partner/catalog", "/partner/enrolments",
+                            "/partner/participants", "/partner/wallet"],
+}
+
+# For every table: whether it fits, or scrolls with the hint under it showing; and whether its
+# visible header cells all start on screen (a column cut in the middle with no hint is the failure).
+TABLES = """() => Array.from(document.querySelectorAll('main table')).map((table) => {
+  const box = table.closest('.table-responsive');
+  const scrolls = !!box && box.scrollWidth - box.clientWidth > 1;
+  const hint = box && box.nextElementSibling && box.nextElementSibling.classList.contains('scroll-hint')
+               ? box.nextElementSibling : null;
+  const heads = Array.from(table.querySelectorAll('thead th')).filter((th) => th.offsetParent !== null);
+  return {inBox: !!box, scrolls, hintShown: !!hint && !hint.hidden && hint.offsetParent !== null,
+          cut: heads.filter((th) => th.getBoundingClientRect().right > window.innerWidth + 1)
+                    .map((th) => th.textContent.trim())};
+})"""
+
+
+@pytest.mark.parametrize("email", list(LIST_PAGES))
+def test_every_list_at_phone_width_shows_its_key_columns_or_says_it_scrolls(watched, screenshot_dir, email):
+    page, _ = watched(*PHONE)
+    sign_in(page, email)
+    for path in LIST_PAGES[email]:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=screenshot_dir / f"phone{path.replace('/', '-')}.png", full_page=True)
+        assert page_fits_the_screen(page), path
+        for table in page.evaluate(TABLES):
+            assert table["inBox"], f"{path}: a table outside .table-responsive"
+            if table["scrolls"]:
+                assert table["hintShown"], f"{path}: the table scrolls sideways with no hint"
+            else:
+                assert table["cut"] == [], f"{path}: columns cut off: {table['cut']}"

@@ -52,12 +52,26 @@
   });
 
   // A table wider than the screen scrolls sideways in .table-responsive: fade the edge it can
-  // scroll towards (CSS classes scroll-more-start / scroll-more-end), so a phone user sees there is more.
+  // scroll towards (CSS classes scroll-more-start / scroll-more-end) and say so under it, so a
+  // phone user sees there is more. The hint is for the eye only: a screen reader reads every column.
+  function scrollHint(box) {
+    var next = box.nextElementSibling;
+    if (next && next.classList.contains("scroll-hint")) return next;
+    var hint = document.createElement("p");
+    hint.className = "scroll-hint small text-body-secondary";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = document.body.dataset.scrollHint || "Swipe sideways to see more columns";
+    box.insertAdjacentElement("afterend", hint);
+    return hint;
+  }
   function markScrollable(box) {
     var max = box.scrollWidth - box.clientWidth;
     var left = Math.abs(box.scrollLeft);
     box.classList.toggle("scroll-more-end", max > 1 && left < max - 1);
     box.classList.toggle("scroll-more-start", max > 1 && left > 1);
+    var next = box.nextElementSibling;
+    if (max > 1) scrollHint(box).hidden = false;
+    else if (next && next.classList.contains("scroll-hint")) next.hidden = true;
   }
   function markAllScrollable() {
     document.querySelectorAll(".table-responsive").forEach(markScrollable);
