@@ -6,7 +6,7 @@ from app.models.catalog import Course, CoursePartner, Lesson, Offer, Product, pr
 from app.models.email import EmailMessage, EmailStatus
 from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
 from app.models.progress import FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, LessonProgress
-from app.models.tenancy import Company, Partner, PartnerKind, PlatformSettings, Reseller
+from app.models.tenancy import Company, Partner, PartnerKind, PartnerLogo, PlatformSettings, Reseller
 from app.models.users import Role, StudentImport, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
@@ -33,6 +33,7 @@ __all__ = [
     "Offer",
     "Partner",
     "PartnerKind",
+    "PartnerLogo",
     "PlatformSettings",
     "Product",
     "Reseller",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask_babel import format_date, gettext as _
 from fpdf import FPDF
 
 from app.models import Certificate
+from app.services.tenancy.look import logo_of
 
 
 def _latin1(text: str) -> str:
@@ -36,6 +38,20 @@ def _local_logo(logo_url: str | None) -> Path | None:
     return None
 
 
+def _draw_logo(pdf: FPDF, partner) -> None:
+    """The partner's uploaded logo, else a local /static/ PNG or JPEG logo; none if it cannot be read."""
+    if partner is None:
+        return
+    uploaded = logo_of(partner.id) if partner.logo_version else None
+    source = io.BytesIO(uploaded.data) if uploaded is not None else _local_logo(partner.logo_url)
+    if source is None:
+        return
+    try:
+        pdf.image(source if uploaded is not None else str(source), x=20, y=18, h=18)
+    except Exception:  # noqa: BLE001 - a logo that does not decode leaves the certificate without one
+        current_app.logger.warning("certificate: the logo of partner %s could not be drawn", partner.id)
+
+
 def certificate_pdf(certificate: Certificate) -> bytes:
     enrolment = certificate.enrolment
     partner = enrolment.partner
@@ -48,9 +64,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
 
-    logo = _local_logo(partner.logo_url if partner else None)
-    if logo is not None:
-        pdf.image(str(logo), x=20, y=18, h=18)
+    _draw_logo(pdf, partner)
     pdf.set_font("Helvetica", "B", 14)
     pdf.set_xy(20, 22)
     pdf.cell(257, 10, _latin1(certificate.issuer_name), align="R")

@@ -82,9 +82,32 @@
   }, true);
   window.addEventListener("resize", markAllScrollable);
 
-  document.addEventListener("DOMContentLoaded", function () { autohideToasts(document); markAllScrollable(); });
+  // A group of fields that only applies while a checkbox is unticked (data-off-while-checked="<box id>"):
+  // while it is ticked the group is inert (shown dimmed, not editable, still sent with the form) and
+  // its note (data-off-note-for="<group id>") says why. Without JavaScript the group stays editable.
+  function syncOffWhileChecked(group) {
+    var box = document.getElementById(group.dataset.offWhileChecked);
+    if (!box) return;
+    group.inert = box.checked;
+    group.classList.toggle("is-off", box.checked);
+    document.querySelectorAll("[data-off-note-for='" + group.id + "']").forEach(function (note) {
+      note.hidden = !box.checked;
+    });
+  }
+  function syncAllOffWhileChecked() {
+    document.querySelectorAll("[data-off-while-checked]").forEach(syncOffWhileChecked);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.type === "checkbox") syncAllOffWhileChecked();
+  });
 
-  document.addEventListener("htmx:afterSwap", function (event) { autohideToasts(document); markAllScrollable(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
+  });
 
   // A new action clears the toasts of the previous one, so an old "enrolled" toast never sits next
   // to a new refusal. Only requests the user started (a post, a submit, a click) clear them: the
