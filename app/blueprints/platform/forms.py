@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+    UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError,
 )
 
 from app.blueprints.fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
