@@ -8,7 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.blueprints.fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
+from app.blueprints.brand_fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
 from app.services.tenancy.look import LOGO_MAX_BYTES
 
 

@@ -8,7 +8,7 @@ from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError,
 )
 
-from app.blueprints.fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
+from app.blueprints.brand_fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
 from app.models import PartnerKind
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT

@@ -1,4 +1,4 @@
-"""Form fields and helpers shared by several areas."""
+"""The brand colour fields shared by the platform's partner form and the partner's own look."""
 
 from __future__ import annotations
 
