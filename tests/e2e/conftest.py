@@ -236,7 +236,8 @@ class PageWatch:
             self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def _request_failed(self, request) -> None:
-        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure} "
+                             f"(page then at {self.page.url}; started by {request.frame.url})")
 
     def _console(self, msg) -> None:
         text = msg.text

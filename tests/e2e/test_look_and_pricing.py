@@ -8,9 +8,10 @@ import zlib
 
 import pytest
 
-from tests.e2e.test_browser_smoke import sign_in
+from tests.e2e.conftest import sign_in
+from tests.e2e import test_browser_smoke  # noqa: F401  (skips this module where Chromium is missing)
 
-from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
+from playwright.sync_api import expect  # noqa: E402  (after the Chromium check)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,7 @@ def test_the_partner_list_is_inert_while_assign_to_all_is_ticked_and_kept(page, 
     sign_in(page, "admin@example.com")
     page.goto("/platform/courses")
     page.locator("tr", has_text="GDPR for Teams").get_by_role("link").click()
+    page.wait_for_load_state("networkidle")  # its scripts loaded before the next click leaves it
     assign = page.get_by_label("Assign to all partners", exact=False)
     demo = page.get_by_label("Demo Partner", exact=True)
     note = page.locator("#partner-prices-off")
@@ -63,6 +65,7 @@ def test_a_whitelabel_admin_uploads_a_logo_that_shows_on_its_own_domain(watched,
     page, watch = watched()
     sign_in(page, "wl@example.com")
     page.get_by_role("link", name="Your look").click()
+    page.wait_for_load_state("networkidle")
     expect(page.locator("main h1")).to_have_text("Your look")
     expect(page.locator("input[type=color]")).to_have_count(1)
 
@@ -73,6 +76,7 @@ def test_a_whitelabel_admin_uploads_a_logo_that_shows_on_its_own_domain(watched,
         "buffer": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'}])
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#logo-errors")).to_contain_text("SVG logos are not accepted")
+    page.wait_for_load_state("networkidle")
 
     page.get_by_label("New logo").set_input_files(files=[{"name": "logo.png", "mimeType": "image/png",
                                                           "buffer": _png(160, 40)}])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import run_in_live_app
-from tests.e2e.test_browser_smoke import sign_in
+from tests.e2e.conftest import run_in_live_app, sign_in
+from tests.e2e import test_browser_smoke  # noqa: F401  (skips this module where Chromium is missing)
 
-from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
+from playwright.sync_api import expect  # noqa: E402  (after the Chromium check)
 
 pytestmark = pytest.mark.e2e
 
