@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, g, has_request_context, request, url_for
 
+from app.extensions import db
 from app.models import Partner
+from app.services.tenancy.look import EXTENSIONS, logo_of
 from app.services.tenancy.sites import UnknownHost, site_for_host
 
 bp = Blueprint("branding", __name__)
@@ -80,11 +82,13 @@ def _https_logo(url: str):
 def logo_src(partner: Partner | None) -> str | None:
     """The logo URL to put in an <img>, or None when it should not be shown.
 
-    Accepted: a path on this site (``/static/...``) and an https URL, whose
-    origin the CSP then allows for images on that brand's pages only (see
-    ``logo_origin``). Anything else (http://, data:, javascript:, odd
-    characters) is not rendered.
+    The partner's uploaded logo first (served from the database by ``logo_view``). Else its logo
+    URL: a path on this site (``/static/...``) or an https URL, whose origin the CSP then allows
+    for images on that brand's pages only (see ``logo_origin``). Anything else (http://, data:,
+    javascript:, odd characters) is not rendered.
     """
+    if partner is not None and partner.logo_version:
+        return url_for("branding.logo", partner_id=partner.id, v=partner.logo_version)
     url = ((partner.logo_url if partner is not None else None) or "").strip()
     if not url:
         return None
@@ -105,7 +109,7 @@ def logo_origin(partner: Partner | None) -> str | None:
     for that partner's domain (see app.security).
     """
     url = ((partner.logo_url if partner is not None else None) or "").strip()
-    if not url or url.startswith("/"):
+    if not url or url.startswith("/") or partner.logo_version:
         return None
     parts = _https_logo(url)
     if parts is None:
@@ -261,6 +265,29 @@ def stylesheet_view():
     response.cache_control.public = True
     response.cache_control.max_age = CSS_MAX_AGE
     return response.make_conditional(request)
+
+
+@bp.get("/brand/logo/<int:partner_id>", endpoint="logo")
+def logo_view(partner_id):
+    """A partner's uploaded logo, with its own content type (and the app's nosniff header).
+
+    Public, like the rest of a brand (the login page shows it). Its URL carries the version,
+    so the current one may be cached for a year; any other version is answered fresh.
+    """
+    logo = logo_of(partner_id)
+    if logo is None:
+        abort(404)
+    response = Response(logo.data, mimetype=logo.content_type)
+    response.headers["Content-Disposition"] = f'inline; filename="logo-{partner_id}.{EXTENSIONS[logo.content_type]}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    partner = db.session.get(Partner, partner_id)
+    if partner is not None and request.args.get("v") == partner.logo_version:
+        response.cache_control.public = True
+        response.cache_control.max_age = 365 * 24 * 3600
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, get_flashed_messages, has_request_context, render_template, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal, format_time
 from werkzeug.routing import IntegerConverter
 
 from app import i18n
@@ -85,6 +85,11 @@ format_credits = i18n.format_credits
 format_money = i18n.format_money
 
 
+def format_number(value: int | None) -> str:
+    """A count (rows, students), grouped as the reader's language groups numbers."""
+    return format_decimal(value or 0)
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` only matches ids a database integer can hold: a larger one is a 404, not a 500."""
 
@@ -107,7 +112,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = i18n.format_money
     # "1 credit", "2 credits": the counted phrase by each language's plural rule.
     app.jinja_env.globals["credits_text"] = i18n.credits_text
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )

@@ -21,7 +21,7 @@ from app.config import TestConfig
 from app.extensions import db as _db
 from app.models import Role, User
 from tests.factories import PASSWORD, Factory
-from tests.querycount import count_queries
+from tests import querycount
 
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -138,7 +138,7 @@ def client(app, db):
 @pytest.fixture
 def queries(db):
     """``with queries() as counter:`` counts the SQL statements the block sends (``counter.count``)."""
-    return lambda: count_queries(db.engine)
+    return lambda: querycount.count_queries(db.engine)
 
 
 @pytest.fixture
@@ -185,3 +185,9 @@ def login_as(client, factory):
 
 def page_csrf(client, path) -> str:
     return csrf_token(client, path)
+
+
+@pytest.fixture
+def count_queries(db):
+    """``with count_queries() as counted: client.get(...)``; then ``counted.count`` (tests/querycount.py)."""
+    return lambda: querycount.count_queries(_db.engine)

@@ -87,7 +87,7 @@ def test_preview_classifies_each_kind_of_row_and_writes_nothing(db, factory, par
         ("off@example.com", Outcome.INACTIVE),
         ("foreign@example.com", Outcome.NOT_YOUR_STUDENT),
         (admin.email, Outcome.NOT_YOUR_STUDENT),
-        ("nobody@example.com", Outcome.UNKNOWN_EMAIL),
+        ("nobody@example.com", Outcome.NOT_YOUR_STUDENT),
         ("not an email", Outcome.INVALID_EMAIL),
         ("ok@example.com", Outcome.DUPLICATE),
     ]
@@ -132,7 +132,7 @@ def test_email_lists_and_csv_files_are_read(db, factory, partner, course, conten
     (b"a@example.com\x00\n", "not a CSV"),
     (b"name;surname\nAnna;Rossi\n", "none is named email"),
     (b"a@example.com;Anna Rossi\n", "Add a header row"),
-    ("\n".join(f"s{i}@example.com" for i in range(2001)).encode(), "At most 2000 rows"),
+    ("\n".join(f"s{i}@example.com" for i in range(2001)).encode(), "At most 2,000 rows"),
     (b'email\n"' + b"x" * 140_000 + b'"\n', "not a valid CSV"),
 ])
 def test_a_bad_list_is_refused_with_a_clear_message(db, partner, course, content, message):
@@ -324,6 +324,15 @@ def confirm_data(html):
                                    "email_rows")}
 
 
+def text_of(html):
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def totals(html):
+    """The preview's totals as a reader sees them: {"count": "1", "cost": "10 credits", ...}."""
+    return {name: text_of(value).strip() for name, value in re.findall(r'data-total="(\w+)">(.*?)</dd>', html)}
+
+
 def page_outcomes(html):
     return re.findall(r'data-outcome="(\w+)"', html)
 
@@ -358,26 +367,55 @@ def test_preview_page_shows_outcomes_and_totals(db, client, factory, partner, pa
     response = post_preview(client, course, students=[a], emails="nobody@example.com\na@example.com")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert page_outcomes(html) == ["will_enrol", "unknown_email", "duplicate"]
-    assert 'data-total="count">1<' in html and 'data-total="skipped">2<' in html
-    assert "10 credits" in html and "Enough credits" in html
+    assert page_outcomes(html) == ["will_enrol", "not_your_student", "duplicate"]
+    assert totals(html) == {"count": "1", "skipped": "2", "price": "10 credits", "cost": "10 credits",
+                            "balance": "100 credits"}
+    assert "10 credits" in text_of(html) and "Enough credits" in html
     assert 'type="submit">' in html and "disabled" not in html.split('id="bulk-totals"')[1].split("</form>")[0]
     assert confirm_data(html)["student_ids"] == str(a.id)
+
+
+def test_an_unknown_email_and_another_partners_student_get_the_same_answer(db, client, factory, partner,
+                                                                            partner_admin, course):
+    """A partner cannot learn from the preview which emails have an account on the platform."""
+    factory.student(factory.partner(), email="theirs@example.com")
+    factory.user(Role.PARTNER_ADMIN, email="admin-elsewhere@example.com", partner=factory.partner())
+    html = post_preview(client, course, emails="theirs@example.com\nadmin-elsewhere@example.com\n"
+                                                "nobody@example.com").get_data(as_text=True)
+
+    rows = re.findall(r"<tr>(.*?)</tr>", html.split("<tbody>")[1], re.S)
+    shown = [re.sub(r"\s+", " ", row).replace(email, "EMAIL").replace(f">{n}<", ">N<").replace(f"line {n}", "line N")
+             for n, (row, email) in enumerate(zip(rows, ["theirs@example.com", "admin-elsewhere@example.com",
+                                                         "nobody@example.com"]), start=1)]
+    assert shown[0] == shown[1] == shown[2]
+    assert "Not one of your students" in shown[0]
 
 
 def test_preview_when_short_disables_the_confirmation(db, client, factory, partner_admin, course):
     partner = partner_admin.partner
     ids = [factory.student(partner) for _ in range(11)]  # 110 credits, 100 available
     html = post_preview(client, course, students=ids).get_data(as_text=True)
-    assert "10 credits missing" in html
-    assert re.search(r'<button class="btn btn-primary" type="submit" disabled aria-disabled="true">', html)
+    assert "10 credits missing" in text_of(html)
+    button = re.search(r'<button[^>]*type="submit"[^>]*>(.*?)</button>', html.split('id="bulk-verdict"')[1], re.S)
+    assert " disabled" in button.group(0)
+    assert "Cannot enrol: 10 credits missing" in text_of(button.group(1)) and "Enrol 11" not in button.group(1)
+
+
+def test_preview_when_short_says_in_each_row_that_it_will_not_be_enrolled(db, client, factory, partner_admin,
+                                                                           course):
+    partner = partner_admin.partner
+    students = [factory.student(partner) for _ in range(11)]  # 110 credits, 100 available
+    html = post_preview(client, course, students=students).get_data(as_text=True)
+    assert page_outcomes(html) == ["short_of_credits"] * 11
+    assert "Will be enrolled" not in html
+    assert "Not enrolled: not enough credits: 11" in html
 
 
 def test_upload_with_bom_and_semicolons(db, client, factory, partner, partner_admin, course):
     a = factory.student(partner, email="a@example.com")
     upload = "\ufeffEmail;Name\nA@example.com;Anna\nghost@example.com;Ghost\n".encode("utf-8")
     html = post_preview(client, course, upload=upload).get_data(as_text=True)
-    assert page_outcomes(html) == ["will_enrol", "unknown_email"]
+    assert page_outcomes(html) == ["will_enrol", "not_your_student"]
     assert confirm_data(html)["student_ids"] == str(a.id)
 
 
@@ -403,7 +441,7 @@ def test_confirm_runs_small_batches_at_once_and_shows_each_row(db, client, facto
     bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
     assert response.headers["Location"].endswith(f"{PATH}/{bulk.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert page_outcomes(page) == ["enrolled", "enrolled", "unknown_email"]  # the skipped row is listed too
+    assert page_outcomes(page) == ["enrolled", "enrolled", "not_your_student"]  # the skipped row is listed too
     assert "a@example.com" in page and "b@example.com" in page and "ghost@example.com" in page
     assert "2 students enrolled." in page and "20 credits charged." in page
     assert "hx-trigger" not in page.split('id="bulk-status"')[1]
@@ -446,7 +484,7 @@ def test_more_than_fifty_rows_run_as_a_job(db, client, factory, partner, partner
     students = [factory.student(partner) for _ in range(60)]
     upload = ("email\n" + "\n".join(s.email for s in students)).encode()
     html = post_preview(client, course, upload=upload).get_data(as_text=True)
-    assert 'data-total="cost"><strong>600 credits' in html
+    assert totals(html)["cost"] == "600 credits"
     response = client.post(PATH, data=confirm_data(html))
     assert response.status_code == 302
     bulk = db.session.execute(sa.select(BulkEnrolment)).scalar_one()
@@ -640,7 +678,7 @@ def test_the_result_lists_every_requested_row(db, client, factory, partner, part
     emails = "\n".join(["ghost@example.com", "not an email", "a@example.com", "done@example.com",
                         "off@example.com", "other@example.com"])
     html = post_preview(client, course, students=[a, foreign], emails=emails).get_data(as_text=True)
-    expected = ["unknown_email", "invalid_email", "duplicate", "already_enrolled", "inactive", "not_your_student"]
+    expected = ["not_your_student", "invalid_email", "duplicate", "already_enrolled", "inactive", "not_your_student"]
     assert page_outcomes(html) == ["will_enrol", "not_your_student"] + expected
     response = client.post(PATH, data=confirm_data(html))
     assert response.status_code == 302
@@ -651,7 +689,7 @@ def test_the_result_lists_every_requested_row(db, client, factory, partner, part
     assert bulk.student_ids == [a.id] and bulk.total_cost == 10
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert page_outcomes(page) == ["enrolled", "not_your_student"] + expected
-    assert "ghost@example.com" in page and "not an email" in page and "No account has this email" in page
+    assert "ghost@example.com" in page and "not an email" in page and "No student of your organisation has this email" in page
     assert (bulk.results[1]["email"], bulk.results[1]["student_id"]) == ("", None)  # ticked, another partner's
     assert "1 student enrolled." in page and "7 rows skipped" in page
     assert balance(db, partner) == 80  # 10 for done, 10 for a
@@ -665,7 +703,7 @@ def test_the_result_of_a_refused_batch_lists_the_skipped_rows_too(db, client, fa
     partner_wallet_deduct(factory, partner, 71)
     page = client.post(PATH, data=data, follow_redirects=True).get_data(as_text=True)
     assert "30 needed, 29 available, 1 missing" in page
-    assert page_outcomes(page) == ["not_enrolled"] * 3 + ["unknown_email"]
+    assert page_outcomes(page) == ["not_enrolled"] * 3 + ["not_your_student"]
 
 
 def test_the_rows_are_classified_again_by_the_server_at_confirmation(db, client, factory, partner, partner_admin,
@@ -703,12 +741,12 @@ def test_the_service_keeps_the_skipped_rows_in_a_background_job(db, factory, par
     bulk = svc.confirm_bulk_enrolment(admin, partner, course, [s.id for s in students], expected_price=10,
                                       picked=[], emails=emails)
     assert bulk.status == "pending"
-    assert [r["outcome"] for r in bulk.results[:3]] == ["unknown_email", "invalid_email", "will_enrol"]
+    assert [r["outcome"] for r in bulk.results[:3]] == ["not_your_student", "invalid_email", "will_enrol"]
     commit()  # the job runs after the commit (synchronous mode)
     db.session.expire_all()
     bulk = db.session.get(BulkEnrolment, bulk.id)
     assert bulk.status == "done"
-    assert [r["outcome"] for r in bulk.results] == ["unknown_email", "invalid_email"] + ["enrolled"] * 55
+    assert [r["outcome"] for r in bulk.results] == ["not_your_student", "invalid_email"] + ["enrolled"] * 55
     assert [r["line"] for r in bulk.results[:3]] == [1, 2, 3]
     assert bulk.total_cost == 550 and debits(db, partner) == 55
 

@@ -93,37 +93,17 @@ def test_a_partners_own_course_is_not_edited_from_the_platform(client, db, facto
     assert client.get(f"/platform/courses/{course.id}/edit").status_code == 404
 
 
-def test_the_course_list_is_searchable_and_paginated_with_constant_queries(client, db, factory, admin, app):
+def test_the_course_list_is_searchable_and_paginated_with_constant_queries(client, db, factory, admin, count_queries):
     for n in range(60):
         factory.course(title=f"Course {n:02d}")
     html = client.get("/platform/courses?q=course%2005").get_data(as_text=True)
     assert "Course 05" in html and "Course 06" not in html
     counts = []
     for page in (1, 2):
-        with count_queries(app) as queries:
+        with count_queries() as queries:
             assert client.get(f"/platform/courses?page={page}").status_code == 200
-        counts.append(len(queries))
+        counts.append(queries.count)
     assert counts[0] == counts[1]
-
-
-class count_queries:
-    def __init__(self, app):
-        self.app = app
-        self.statements = []
-
-    def __enter__(self):
-        from app.extensions import db
-
-        self.engine = db.engine
-        sa.event.listen(self.engine, "before_cursor_execute", self._count)
-        return self.statements
-
-    def _count(self, conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            self.statements.append(statement)
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 @pytest.mark.parametrize("data, field, message", [
@@ -229,14 +209,14 @@ def test_editing_an_offer_keeps_its_values_in_the_form(client, db, factory, admi
     assert 'value="49.00"' in html and 'value="0, 7"' in html
 
 
-def test_products_list_is_paginated_with_constant_queries(client, db, factory, admin, app):
+def test_products_list_is_paginated_with_constant_queries(client, db, factory, admin, count_queries):
     for n in range(55):
         factory.product(factory.course(), name=f"Product {n:02d}")
     counts = []
     for page in (1, 2):
-        with count_queries(app) as queries:
+        with count_queries() as queries:
             assert client.get(f"/platform/products?page={page}").status_code == 200
-        counts.append(len(queries))
+        counts.append(queries.count)
     assert counts[0] == counts[1]
 
 

@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Course, CoursePartner, Role
-from app.services.enrolment import enrol as enrolments
 from app.services.catalog.pricing import PricingRefused, set_course_pricing
 from app.services.catalog import pricing
 from app.services.tenancy import settings as platform_settings

@@ -25,7 +25,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import (
-    BulkEnrolment, Company, Course, EmailMessage, Enrolment, Lesson, Partner, Role, User,
+    Course, EmailMessage, Enrolment, Partner, User,
 )
 from tests.i18n_gate import (
     PSEUDO_LOCALE, DataWords, build_pseudo_catalog, csv_texts, visible_texts, xlsx_texts,

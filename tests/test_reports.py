@@ -19,7 +19,6 @@ from app.models import AuditEvent, Company, Enrolment, Role, User
 from app.models.base import utcnow
 from app.services.enrolment import enrol as enrol_svc
 from app.services.exports import reports
-from app.services.ledger import statements
 from app.services.enrolment.progress import mark_lesson_done
 from app.services.exports.reports import EnrolmentReportFilters, ReportFiltersRefused
 from app.services.exports import writers

@@ -53,8 +53,9 @@ def payload_of(response):
     )
 
 
-def confirm(client, payload):
-    return client.post(f"{PATH}/confirm", data={"csrf_token": csrf_token(client, PATH), "payload": payload})
+def confirm(client, payload, follow_redirects=True):
+    return client.post(f"{PATH}/confirm", data={"csrf_token": csrf_token(client, PATH), "payload": payload},
+                       follow_redirects=follow_redirects)
 
 
 def students_of(db, partner):
@@ -150,7 +151,7 @@ def test_quoted_fields_with_delimiters_and_newlines(client, partner, acme):
         ("email,name\nx@example.com,X\x00\n".encode(), "not a CSV text file"),
         (
             ("email,name\n" + "".join(f"s{i}@example.com,S {i}\n" for i in range(5001))).encode(),
-            "more than 5000 rows",
+            "more than 5,000 rows",
         ),
         (b"email,name\n" + b"x" * (2 * 1024 * 1024), "larger than 2 MB"),
     ],
@@ -169,7 +170,7 @@ def test_exactly_5000_rows_are_accepted(client, partner):
     content = "email,name\n" + "".join(f"s{i}@example.com,S {i}\n" for i in range(5000))
     response = upload(client, content)
     assert response.status_code == 200
-    assert "Import 5000 students" in response.get_data(as_text=True)
+    assert "Import 5,000 students" in response.get_data(as_text=True)
 
 
 def test_no_file_is_a_field_error(client, partner):
@@ -181,6 +182,41 @@ def test_no_file_is_a_field_error(client, partner):
 
 
 # --- confirm ----------------------------------------------------------------------------------
+
+
+def test_confirm_redirects_to_a_result_page_that_reloads_without_importing_again(client, db, partner):
+    payload = payload_of(upload(client, "email,name\na@example.com,A\nbad,B\n"))
+    response = confirm(client, payload, follow_redirects=False)
+    assert response.status_code == 303
+    result_url = response.headers["Location"]
+    assert re.fullmatch(rf"{PATH}/\d+", result_url)
+    emails = email_count(db)
+
+    first, reloaded = client.get(result_url), client.get(result_url)
+    assert first.status_code == reloaded.status_code == 200
+    assert first.get_data(as_text=True) == reloaded.get_data(as_text=True)
+    assert "1 student created" in first.get_data(as_text=True)
+    assert outcomes(first) == ["invalid_email", "created"]
+    assert len(students_of(db, partner)) == 1 and email_count(db) == emails
+
+
+def test_an_htmx_upload_gets_the_preview_in_place_so_the_history_holds_no_post(client, partner):
+    response = client.post(PATH, data={"csrf_token": csrf_token(client, PATH),
+                                       "file": (io.BytesIO(b"email,name\na@example.com,A\n"), "s.csv")},
+                           content_type="multipart/form-data", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert "Import preview" in html and 'name="payload"' in html
+
+
+def test_another_partners_import_result_is_not_found(app, client, db, factory, partner):
+    other = factory.partner()
+    other_admin = factory.user(Role.PARTNER_ADMIN, partner=other)
+    with app.test_request_context():
+        plan = svc.import_students(other_admin, other, "email,name\nx@example.com,X\n", "theirs.csv")
+    assert client.get(f"{PATH}/{plan.record.id}").status_code == 404
+    assert client.get(f"{PATH}/999999").status_code == 404
+
 
 
 def test_confirm_creates_exactly_the_valid_rows_with_welcome_emails(
@@ -210,7 +246,7 @@ def test_confirm_creates_exactly_the_valid_rows_with_welcome_emails(
         "unknown_company",
         "missing",
         "missing",
-    ]
+    ] + ["created"] * 3  # the rows not imported, then the students created
     event = db.session.execute(
         sa.select(AuditEvent).where(AuditEvent.action == "students.imported")
     ).scalar_one()
@@ -232,7 +268,7 @@ def test_confirm_checks_again_what_changed_since_the_preview(client, db, factory
     payload = payload_of(upload(client, "email,name\nlate@example.com,Late\nfine@example.com,Fine\n"))
     factory.user(Role.STUDENT, email="late@example.com")  # someone took it meanwhile
     response = confirm(client, payload)
-    assert outcomes(response) == ["exists"]
+    assert outcomes(response) == ["exists", "created"]
     assert [s.email for s in students_of(db, partner)] == ["fine@example.com"]
 
 

@@ -16,7 +16,6 @@ from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from app.extensions import db
 from app.models import Wallet
 from app.models.base import utcnow
 from app.services.exports.reports import statement_csv

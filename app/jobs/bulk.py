@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import gettext as _
 
 from app.jobs.context import app_context
 from app.services.enrolment import bulk

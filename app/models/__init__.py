@@ -11,8 +11,8 @@ from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
 from app.models.progress import (
     FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, HomeworkStatus, HomeworkSubmission, LessonProgress,
 )
-from app.models.tenancy import Company, Partner, PartnerKind, PlatformSettings, Reseller
-from app.models.users import Role, User
+from app.models.tenancy import Company, Partner, PartnerKind, PartnerLogo, PlatformSettings, Reseller
+from app.models.users import Role, StudentImport, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Offer",
     "Partner",
     "PartnerKind",
+    "PartnerLogo",
     "PlatformSettings",
     "Product",
     "ProductKind",
@@ -51,6 +52,7 @@ __all__ = [
     "Reseller",
     "ReviewMethod",
     "Role",
+    "StudentImport",
     "User",
     "Wallet",
     "WalletEntry",

@@ -35,6 +35,8 @@ class Partner(db.Model):
     # The language for its users who chose none and whose browser asks for none Aula offers
     # (on its own domain), and for emails to its users; None = the platform default.
     default_locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # Set when the partner uploaded its own logo (PartnerLogo): part of the logo's URL, so a new one shows at once.
+    logo_version: Mapped[str | None] = mapped_column(sa.String(16))
     # None = use the platform default threshold.
     low_balance_threshold: Mapped[int | None] = mapped_column(sa.Integer)
     # When the last "not enough credits" alert went out (at most one an hour).
@@ -47,6 +49,20 @@ class Partner(db.Model):
 
     def __repr__(self) -> str:
         return f"<Partner {self.name}>"
+
+
+class PartnerLogo(db.Model):
+    """A whitelabel partner's uploaded logo, kept in the database (never under the web root).
+
+    Its own table, so the Partner row read on every request (the brand by Host) never carries it.
+    """
+
+    __tablename__ = "partner_logos"
+
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(sa.String(20))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Company(db.Model):

@@ -87,3 +87,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class StudentImport(db.Model):
+    """A partner's CSV import of students, as it ended: every row of the file and what became of it.
+
+    Kept so the result page is a page of its own (reloadable, bookmarkable) rather than the answer
+    to the confirming POST.
+    """
+
+    __tablename__ = "student_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    # One {"line", "email", "name", "company", "outcome"} per data row of the file, in order.
+    rows: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

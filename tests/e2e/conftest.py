@@ -9,6 +9,7 @@ REDIS_URL reaches it, so it runs on the embedded defaults of DESIGN.md §3.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+DEMO_PASSWORD = "demo-pass-2026"
 
 # Settings of the developer's shell that must not leak into the server.
 _SCRUBBED_PREFIXES = ("AULA_", "DATABASE_URL", "REDIS_URL", "RQ_", "MAIL_", "SECRET_KEY", "FLASK_",
@@ -83,6 +86,31 @@ with app.app_context():
 
 # The live server's environment, for tests that run a CLI command against its database.
 LIVE_ENV: dict[str, str] = {}
+
+
+def run_in_live_app(code: str) -> None:
+    """Run ``code`` (Python, with ``app`` created and its context pushed) against the live server's database."""
+    script = "from app import create_app\napp = create_app()\nwith app.app_context():\n" + "".join(
+        f"    {line}\n" for line in code.strip().splitlines())
+    _run([str(BIN / "python"), "-c", script], LIVE_ENV)
+
+
+def add_demo_students(prefix: str, count: int) -> list[str]:
+    """``count`` students of Demo Partner (emails ``<prefix><n>@example.com``), created once; their emails."""
+    emails = [f"{prefix}{n}@example.com" for n in range(1, count + 1)]
+    run_in_live_app(f"""
+import sqlalchemy as sa
+from app.extensions import db
+from app.models import Partner, Role, User
+from app.transactions import commit
+partner = db.session.scalar(sa.select(Partner).where(Partner.name == "Demo Partner"))
+for n, email in enumerate({emails!r}, start=1):
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+        db.session.add(User(email=email, name=f"{prefix.title()} Student {{n}}", role=Role.STUDENT.value,
+                            partner_id=partner.id))
+commit()
+""")
+    return emails
 
 
 @pytest.fixture(scope="session")
@@ -156,3 +184,135 @@ def browser():
 @pytest.fixture(scope="session")
 def screenshot_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("screenshots")
+
+
+# Runs before any page script: records CSP violations in window.__cspViolations
+# and reports them to Python at once, so a violation on a page the test then
+# navigates away from is not lost.
+CSP_LISTENER = """
+(() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    const v = {directive: e.violatedDirective, blocked: e.blockedURI,
+               source: e.sourceFile, line: e.lineNumber, sample: e.sample};
+    window.__cspViolations.push(v);
+    if (typeof window.__aulaReportCsp === "function") window.__aulaReportCsp(v);
+  });
+})();
+"""
+
+_FAILED_LOAD = re.compile(r"status of (\d{3})")
+
+
+class PageWatch:
+    """Collects everything that would mean the page is broken.
+
+    A console error, an uncaught exception, a failed request, a response >= 400 the test did not
+    announce with ``expect_status``, and any Content-Security-Policy violation: reported by the
+    ``securitypolicyviolation`` event, or only on the console (a violation inside a document htmx
+    parses a response into fires no event in the page, but Chromium logs it).
+    """
+
+    def __init__(self, page):
+        self.page = page
+        self.problems: list[str] = []
+        self._expected: list[tuple[int, str]] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"JS exception: {exc}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+        page.expose_function("__aulaReportCsp", lambda v: self.problems.append(f"CSP violation: {v}"))
+        page.add_init_script(CSP_LISTENER)
+
+    def expect_status(self, status: int, url_part: str) -> None:
+        """A response the test provokes on purpose (a refused form answers 422): not a problem."""
+        self._expected.append((status, url_part))
+
+    def _is_expected(self, status: int, url: str | None) -> bool:
+        return any(status == s and part in (url or "") for s, part in self._expected)
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and not self._is_expected(response.status, response.url):
+            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    def _request_failed(self, request) -> None:
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure} "
+                             f"(page then at {self.page.url}; started by {request.frame.url})")
+
+    def _console(self, msg) -> None:
+        text = msg.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.problems.append(f"CSP console message ({msg.type}): {text}")
+        elif msg.type == "error":
+            failed = _FAILED_LOAD.search(text)
+            if failed and self._is_expected(int(failed.group(1)), msg.location.get("url")):
+                return
+            self.problems.append(f"console error: {text} ({msg.location.get('url')})")
+
+    def assert_clean(self) -> None:
+        self.page.wait_for_load_state("networkidle")
+        violations = self.page.evaluate("window.__cspViolations || []")
+        assert violations == [], f"CSP violations on {self.page.url}: {violations}"
+        assert self.problems == [], f"problems on {self.page.url}:\n" + "\n".join(self.problems)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember whether the test itself passed, so a watch reports only on a passing test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.test_passed = report.passed
+
+
+def new_watched_page(browser, live_server, width: int = 1280, height: int = 800):
+    """A fresh browser context (no cookies) and its page, watched; close the context when done."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page, PageWatch(page)
+
+
+@pytest.fixture
+def watched(request, browser, live_server):
+    """Open watched pages (``watched(width=390)``); every one must be clean when the test passes."""
+    opened = []
+
+    def open_page(width: int = 1280, height: int = 800):
+        context, page, watch = new_watched_page(browser, live_server, width, height)
+        opened.append((context, page, watch))
+        return page, watch
+
+    yield open_page
+    try:
+        if getattr(request.node, "test_passed", False):
+            for _, _, watch in opened:
+                watch.assert_clean()
+    finally:
+        for context, _, _ in opened:
+            context.close()
+
+
+@pytest.fixture
+def page_and_watch(watched):
+    return watched()
+
+
+@pytest.fixture
+def page(page_and_watch):
+    """A desktop-width page; the test fails on any console error, failed request or CSP violation."""
+    return page_and_watch[0]
+
+
+@pytest.fixture
+def watch(page_and_watch):
+    return page_and_watch[1]
+
+
+def sign_in(page, email: str) -> None:
+    """Sign in through the login form and wait until the account's home has loaded."""
+    page.goto("/auth/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    with page.expect_navigation(wait_until="networkidle"):
+        page.locator("main form button[type=submit]").click()

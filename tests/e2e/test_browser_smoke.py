@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM, DEMO_PASSWORD, PageWatch  # noqa: F401 (PageWatch: other tests import it from here)
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("AULA_REQUIRE_BROWSER"):  # set by .ci/run: CI must never skip these
@@ -24,8 +24,6 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "demo-pass-2026"
-
 ACCOUNTS = [
     ("admin@example.com", "/platform/"),
     ("partner@example.com", "/partner/"),
@@ -34,61 +32,6 @@ ACCOUNTS = [
     ("customer@example.com", "/member/"),
     ("student@example.com", "/member/"),
 ]
-
-# Runs before any page script: records CSP violations in window.__cspViolations
-# and reports them to Python at once, so a violation on a page the test then
-# navigates away from is not lost.
-CSP_LISTENER = """
-(() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (e) => {
-    const v = {directive: e.violatedDirective, blocked: e.blockedURI,
-               source: e.sourceFile, line: e.lineNumber, sample: e.sample};
-    window.__cspViolations.push(v);
-    if (typeof window.__aulaReportCsp === "function") window.__aulaReportCsp(v);
-  });
-})();
-"""
-
-
-class PageWatch:
-    """Collects everything that would mean the page is broken."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.problems: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"JS exception: {exc}"))
-        page.on("requestfailed", lambda req: self.problems.append(
-            f"request failed: {req.method} {req.url}: {req.failure}"))
-        page.on("response", lambda resp: resp.status >= 400 and self.problems.append(
-            f"HTTP {resp.status}: {resp.request.method} {resp.url}"))
-        page.expose_function("__aulaReportCsp", lambda v: self.problems.append(f"CSP violation: {v}"))
-        page.add_init_script(CSP_LISTENER)
-
-    def _console(self, msg) -> None:
-        if msg.type == "error":
-            self.problems.append(f"console error: {msg.text} ({msg.location.get('url')})")
-        elif "Content Security Policy" in msg.text:
-            self.problems.append(f"CSP console message: {msg.text}")
-
-    def assert_clean(self) -> None:
-        self.page.wait_for_load_state("networkidle")
-        violations = self.page.evaluate("window.__cspViolations")
-        assert violations == [], f"CSP violations on {self.page.url}: {violations}"
-        assert self.problems == [], f"problems on {self.page.url}:\n" + "\n".join(self.problems)
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        yield page
-    finally:
-        context.close()
-
 
 def assert_frontend_ready(page: Page) -> None:
     """htmx, Bootstrap and the app's config are really there (not 404'd or blocked)."""
@@ -111,8 +54,7 @@ def sign_in(page: Page, email: str) -> None:
 
 
 @pytest.mark.parametrize(("email", "home"), ACCOUNTS, ids=[a[0].split("@")[0] for a in ACCOUNTS])
-def test_demo_account_signs_in_to_its_home(page, live_server, screenshot_dir, email, home):
-    watch = PageWatch(page)
+def test_demo_account_signs_in_to_its_home(page, watch, live_server, screenshot_dir, email, home):
     sign_in(page, email)
     page.wait_for_url(live_server + home)
     page.wait_for_load_state("networkidle")
@@ -124,8 +66,7 @@ def test_demo_account_signs_in_to_its_home(page, live_server, screenshot_dir, em
     watch.assert_clean()
 
 
-def test_admin_resends_a_failed_email_over_htmx_then_signs_out(page, live_server, screenshot_dir):
-    watch = PageWatch(page)
+def test_admin_resends_a_failed_email_over_htmx_then_signs_out(page, watch, live_server, screenshot_dir):
     sign_in(page, "admin@example.com")
     page.wait_for_url(live_server + "/platform/")
 
@@ -162,9 +103,8 @@ def test_admin_resends_a_failed_email_over_htmx_then_signs_out(page, live_server
     watch.assert_clean()
 
 
-def test_csp_listener_catches_a_violation(page):
-    """The watch above is not vacuous: an inline script is refused and reported."""
-    watch = PageWatch(page)
+def test_csp_listener_catches_a_violation(page, watch):
+    """The watch is not vacuous: an inline script is refused and reported."""
     page.goto("/auth/login")
     page.evaluate("""() => {
         const s = document.createElement("script");
@@ -175,3 +115,21 @@ def test_csp_listener_catches_a_violation(page):
     assert page.evaluate("window.__inlineRan") is None
     assert page.evaluate("window.__cspViolations[0].directive").startswith("script-src")
     assert any("CSP" in p for p in watch.problems), watch.problems
+    watch.problems.clear()  # provoked on purpose
+    page.evaluate("window.__cspViolations = []")
+
+
+def test_watch_fails_on_a_console_error_and_an_unexpected_status(page, watch):
+    """An htmx console error or a response >= 400 the test did not expect is a problem; an expected one is not."""
+    page.goto("/auth/login")
+    page.evaluate("console.error('something broke')")
+    page.goto("/no-such-page")
+    page.wait_for_load_state("networkidle")
+    assert any("something broke" in p for p in watch.problems), watch.problems
+    assert any("HTTP 404" in p for p in watch.problems), watch.problems
+    watch.problems.clear()
+
+    watch.expect_status(404, "/still-no-such-page")
+    page.goto("/still-no-such-page")
+    page.wait_for_load_state("networkidle")
+    assert watch.problems == []

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from tests.e2e.conftest import BIN, LIVE_ENV, ROOT
-from tests.e2e.test_browser_smoke import PageWatch, sign_in
+from tests.e2e.test_browser_smoke import sign_in
 
 from playwright.sync_api import expect  # noqa: E402  (after the smoke module's Chromium check)
 
@@ -33,60 +33,51 @@ def _enrol(page, student_label: str) -> None:
     page.locator("#enrol-form button[type=submit]").click()
 
 
-def test_enrol_until_refused_recharge_and_enrol_again(browser, live_server):
-    admin_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    partner_ctx = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})  # a phone
-    admin, partner = admin_ctx.new_page(), partner_ctx.new_page()
-    admin_watch, partner_watch = PageWatch(admin), PageWatch(partner)
-    try:
-        # The platform leaves Demo Partner 15 credits (deduction through the dialog).
-        sign_in(admin, "admin@example.com")
-        admin.wait_for_url("**/platform/", wait_until="networkidle")  # let the login finish loading
-        admin.goto("/platform/partners")
-        _credits_dialog(admin, "Demo Partner", "Deduct", 85, "Test: leave 15")
-        expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("15")
+def test_enrol_until_refused_recharge_and_enrol_again(watched, live_server):
+    admin, _ = watched(1280, 800)
+    partner, partner_watch = watched(390, 844)  # a phone
+    # The refused enrolment answers 422 by design (htmx swaps it); nothing else may fail.
+    partner_watch.expect_status(422, "/partner/enrolments")
+    # The platform leaves Demo Partner 15 credits (deduction through the dialog).
+    sign_in(admin, "admin@example.com")
+    admin.wait_for_url("**/platform/", wait_until="networkidle")  # let the login finish loading
+    admin.goto("/platform/partners")
+    _credits_dialog(admin, "Demo Partner", "Deduct", 85, "Test: leave 15")
+    expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("15")
 
-        sign_in(partner, "partner@example.com")
-        partner.wait_for_url("**/partner/", wait_until="networkidle")
-        for n in (1, 2):
-            partner.goto("/partner/students/new")
-            partner.get_by_label("Email", exact=True).fill(f"flow{n}@example.com")
-            partner.get_by_label("Name", exact=True).fill(f"Flow Student {n}")
-            partner.locator("main form button[type=submit]").click()
-            expect(partner.locator(".toast").last).to_be_visible()
-            partner.wait_for_load_state("networkidle")
+    sign_in(partner, "partner@example.com")
+    partner.wait_for_url("**/partner/", wait_until="networkidle")
+    for n in (1, 2):
+        partner.goto("/partner/students/new")
+        partner.get_by_label("Email", exact=True).fill(f"flow{n}@example.com")
+        partner.get_by_label("Name", exact=True).fill(f"Flow Student {n}")
+        partner.locator("main form button[type=submit]").click()
+        expect(partner.locator(".toast").last).to_be_visible()
+        partner.wait_for_load_state("networkidle")
 
-        partner.goto("/partner/enrolments")
-        _enrol(partner, "Flow Student 1 <flow1@example.com>")
-        expect(partner.locator("#wallet-balance")).to_have_text("5")
-        expect(partner.locator("#enrolment-rows")).to_contain_text("flow1@example.com")
+    partner.goto("/partner/enrolments")
+    _enrol(partner, "Flow Student 1 <flow1@example.com>")
+    expect(partner.locator("#wallet-balance")).to_have_text("5")
+    expect(partner.locator("#enrolment-rows")).to_contain_text("flow1@example.com")
 
-        _enrol(partner, "Flow Student 2 <flow2@example.com>")
-        refusal = partner.locator("#enrol-refusal")
-        expect(refusal).to_contain_text("Not enough credits")
-        expect(refusal).to_contain_text("Missing: 5 credits")
-        expect(partner.locator("#wallet-balance")).to_have_text("5")
+    _enrol(partner, "Flow Student 2 <flow2@example.com>")
+    refusal = partner.locator("#enrol-refusal")
+    expect(refusal).to_contain_text("Not enough credits")
+    expect(refusal).to_contain_text("Missing: 5 credits")
+    expect(partner.locator("#wallet-balance")).to_have_text("5")
 
-        # The admin sees the debit in the history, and recharges.
-        admin.goto("/platform/partners")
-        admin.locator("tr", has_text="Demo Partner").get_by_role("link", name="History Demo Partner").click()
-        expect(admin.locator("main")).to_contain_text("flow1@example.com")
-        admin.goto("/platform/partners")
-        _credits_dialog(admin, "Demo Partner", "Recharge", 20, "Test: top up")
-        expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("25")
+    # The admin sees the debit in the history, and recharges.
+    admin.goto("/platform/partners")
+    admin.locator("tr", has_text="Demo Partner").get_by_role("link", name="History Demo Partner").click()
+    expect(admin.locator("main")).to_contain_text("flow1@example.com")
+    admin.goto("/platform/partners")
+    _credits_dialog(admin, "Demo Partner", "Recharge", 20, "Test: top up")
+    expect(admin.locator("tr", has_text="Demo Partner").locator("td.balance")).to_have_text("25")
 
-        partner.goto("/partner/enrolments")
-        _enrol(partner, "Flow Student 2 <flow2@example.com>")
-        expect(partner.locator("#wallet-balance")).to_have_text("15")
-        expect(partner.locator("#enrol-refusal")).to_have_count(0)
-
-        admin_watch.assert_clean()
-        # The refused enrolment answers 422 by design (htmx swaps it); nothing else may fail.
-        partner_watch.problems = [p for p in partner_watch.problems if "422" not in p]
-        partner_watch.assert_clean()
-    finally:
-        admin_ctx.close()
-        partner_ctx.close()
+    partner.goto("/partner/enrolments")
+    _enrol(partner, "Flow Student 2 <flow2@example.com>")
+    expect(partner.locator("#wallet-balance")).to_have_text("15")
+    expect(partner.locator("#enrol-refusal")).to_have_count(0)
 
     audit = subprocess.run([str(BIN / "flask"), "audit-ledger"], env=LIVE_ENV, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)

@@ -12,4 +12,4 @@ from app.blueprints.partner import bulk  # noqa: E402,F401
 from app.blueprints.partner import wallet  # noqa: E402,F401
 from app.blueprints.partner import reports  # noqa: E402,F401
 from app.blueprints.partner import companies, students  # noqa: E402,F401
-from app.blueprints.partner import own_courses  # noqa: E402,F401
+from app.blueprints.partner import look, own_courses  # noqa: E402,F401

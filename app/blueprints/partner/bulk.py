@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 OUTCOME_STYLES = {
     Outcome.WILL_ENROL: "success",
+    Outcome.SHORT_OF_CREDITS: "danger",
     Outcome.ENROLLED: "success",
     Outcome.ALREADY_ENROLLED: "secondary",
     Outcome.INACTIVE: "secondary",

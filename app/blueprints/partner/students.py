@@ -21,8 +21,10 @@ from app.services import DomainError
 from app.services.tenancy.companies import companies_of, find_company
 from app.services.people.student_import import (
     MAX_BYTES,
+    MAX_ROWS,
     ImportFileError,
     Outcome,
+    import_result,
     import_students,
     load_signed_upload,
     preview,
@@ -212,10 +214,10 @@ def student_send_link(student_id):
 
 
 def _import_page(form, file_error=None, status_ok=True):
-    context = {"form": form, "file_error": file_error, "max_mb": MAX_BYTES // (1024 * 1024)}
+    context = {"form": form, "file_error": file_error, "max_mb": MAX_BYTES // (1024 * 1024), "max_rows": MAX_ROWS}
     if status_ok:
-        return render("partner/students/import.html", **context)
-    return refuse("partner/students/import.html", **context)
+        return render("partner/students/import.html", "partner/students/_import.html", **context)
+    return refuse("partner/students/import.html", "partner/students/_import.html", **context)
 
 
 @bp.route("/students/import", methods=["GET", "POST"])
@@ -235,6 +237,7 @@ def students_import():
     confirm = StudentImportConfirmForm(formdata=None, payload=sign_upload(partner, text, plan.filename))
     return render(
         "partner/students/import_preview.html",
+        "partner/students/_import_preview.html",
         plan=plan,
         confirm=confirm,
         labels=OUTCOME_LABELS,
@@ -257,6 +260,13 @@ def students_import_confirm():
         plan = import_students(current_user, partner, text, filename)
     except ImportFileError as exc:
         return _import_page(StudentImportForm(formdata=None), file_error=exc.message, status_ok=False)
+    # Redirect after the POST: the result is a page that Back and reload show again, never re-import.
+    return redirect(url_for("partner.students_import_result", import_id=plan.record.id), code=303)
+
+
+@bp.route("/students/import/<int:import_id>")
+def students_import_result(import_id):
+    plan = import_result(current_user.partner, import_id) or abort(404)
     return render(
         "partner/students/import_result.html", plan=plan, labels=OUTCOME_LABELS, styles=OUTCOME_STYLES
     )

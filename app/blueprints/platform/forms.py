@@ -5,10 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    UUID, DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError,
+    UUID, DataRequired, Email, InputRequired, Length, Optional, ValidationError,
 )
 
 from app import i18n
+from app.blueprints.brand_fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
 from app.blueprints.fields import WholeNumberField
 from app.models import PartnerKind
 from app.web import apply_refusal
@@ -28,7 +29,7 @@ def _url_or_path(form, field):
         raise ValidationError(_l("A web address has no spaces."))
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(BrandColourMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
@@ -40,12 +41,8 @@ class PartnerForm(FlaskForm):
         _l("Domain"), validators=[Optional(), Length(max=253)],
         description=_l("Required for a whitelabel partner, e.g. academy.example.com; empty for a default one."),
     )
-    brand_color = StringField(
-        _l("Brand colour"),
-        validators=[Optional(), Regexp(r"^#[0-9a-fA-F]{6}$",
-                                       message=_l("Enter the colour as # and six hex digits, e.g. #1a6fb0."))],
-        render_kw={"placeholder": "#1a6fb0", "maxlength": 7},
-    )
+    brand_color = brand_colour_field()
+    no_brand_color = no_brand_colour_field()
     logo_url = StringField(_l("Logo URL"), validators=[Optional(), Length(max=500), _url_or_path])
     low_balance_threshold = WholeNumberField(
         _l("Low-balance threshold (credits)"),
@@ -69,7 +66,7 @@ class PartnerForm(FlaskForm):
             "name": self.name.data,
             "kind": self.kind.data,
             "domain": self.domain.data,
-            "brand_color": self.brand_color.data,
+            "brand_color": self.colour_value(),
             "logo_url": self.logo_url.data,
             "low_balance_threshold": self.low_balance_threshold.data,
             "default_locale": self.default_locale.data or None,

@@ -59,6 +59,8 @@ def _partner_form(form, partner):
 @bp.route("/partners/new", methods=["GET", "POST"])
 def new_partner():
     form = PartnerForm()
+    if not form.is_submitted():
+        form.show_colour(None)
     if form.validate_on_submit():
         try:
             partner = partners.create_partner(current_user, **form.partner_values())
@@ -88,6 +90,8 @@ def _detail_page(partner: Partner, admin_form: PartnerAdminForm, refused: bool =
 def edit_partner(partner_id):
     partner = db.get_or_404(Partner, partner_id)
     form = PartnerForm(obj=partner)
+    if not form.is_submitted():
+        form.show_colour(partner.brand_color)
     if form.validate_on_submit():
         try:
             partners.update_partner(current_user, partner, **form.partner_values())

@@ -1,4 +1,4 @@
-"""The platform admin's home, email log (re-send) and audit trail."""
+"""The platform admin's home and email log (re-send)."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -8,8 +8,6 @@ from app.blueprints.platform import bp
 from app.blueprints.platform.forms import EmptyForm
 from app.extensions import db
 from app.models import EmailMessage
-from app.services import audit
-from app.services.audit import events_query
 from app.services.outbox.email import email_log_query, resend
 from app.services.tenancy.overview import platform_counts
 from app.transactions import commit
@@ -48,11 +46,3 @@ def resend_email(email_id):
     if request.htmx:
         return render("platform/email_log.html", "platform/_email_row.html", email=email, form=form)
     return redirect(url_for("platform.email_log"))
-
-
-@bp.route("/audit")
-def audit_log():
-    action = request.args.get("action") or None
-    page = paginate(events_query(action), per_page=PAGE_SIZE)
-    return render("platform/audit_log.html", page=page, action=action, describe_event=audit.describe,
-                  event_object=audit.object_label, event_details=audit.detail_items)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+import io
 from pathlib import Path
 
 import fontpkg
@@ -30,6 +31,7 @@ from app.services.tenancy.sites import external_url
 # neither helps whoever reads the log.
 logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+from app.services.tenancy.look import logo_of
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,20 @@ def _local_logo(logo_url: str | None) -> Path | None:
     return None
 
 
+def _draw_logo(pdf: FPDF, partner) -> None:
+    """The partner's uploaded logo, else a local /static/ PNG or JPEG logo; none if it cannot be read."""
+    if partner is None:
+        return
+    uploaded = logo_of(partner.id) if partner.logo_version else None
+    source = io.BytesIO(uploaded.data) if uploaded is not None else _local_logo(partner.logo_url)
+    if source is None:
+        return
+    try:
+        pdf.image(source if uploaded is not None else str(source), x=20, y=18, h=18)
+    except Exception:  # noqa: BLE001 - a logo that does not decode leaves the certificate without one
+        current_app.logger.warning("certificate: the logo of partner %s could not be drawn", partner.id)
+
+
 def certificate_pdf(certificate: Certificate) -> bytes:
     """The certificate in its holder's language (their choice, else their partner's, else the platform's)."""
     with force_locale(i18n.recipient_locale(certificate.enrolment.user)):
@@ -120,9 +136,7 @@ def _certificate_pdf(certificate: Certificate) -> bytes:
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
 
-    logo = _local_logo(partner.logo_url if partner else None)
-    if logo is not None:
-        pdf.image(str(logo), x=20, y=18, h=18)
+    _draw_logo(pdf, partner)
     pdf.set_font(family, "B", 14)
     pdf.set_xy(20, 22)
     pdf.cell(257, 10, certificate.issuer_name, align="R")

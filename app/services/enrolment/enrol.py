@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    PARTICIPATING, Course, Enrolment, EnrolmentStatus, EntryKind, Partner, Role, User, Wallet, WalletEntry,
+    PARTICIPATING, Course, Enrolment, EnrolmentStatus, EntryKind, Partner, User, Wallet, WalletEntry,
 )
 from app.models.base import utcnow
 from app.services import DomainError, audit

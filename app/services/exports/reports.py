@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l, lazy_pgettext

@@ -145,7 +145,7 @@ def _check_amount(amount: int) -> None:
     if amount <= 0:
         raise InvalidAmount(_l("The amount must be a positive whole number."))
     if amount > MAX_AMOUNT:
-        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=MAX_AMOUNT))
+        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=format_credits(MAX_AMOUNT)))
 
 
 def _move(
@@ -165,7 +165,7 @@ def _move(
     if delta > 0:
         current = db.session.execute(sa.select(table.c.balance).where(table.c.id == wallet.id)).scalar_one()
         if current + delta > MAX_BALANCE:  # the row is locked: this read cannot go stale
-            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=MAX_BALANCE))
+            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=format_credits(MAX_BALANCE)))
     new_balance = db.session.execute(
         sa.update(table)
         .where(table.c.id == wallet.id, table.c.balance + delta >= 0)

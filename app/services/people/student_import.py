@@ -8,7 +8,9 @@ own companies. UTF-8 with or without a BOM; comma or semicolon delimiter
 Nothing is saved by the preview. The uploaded text travels to the confirm
 step signed (itsdangerous) and bound to the partner, and is parsed and
 checked again there against the database as it is then: rows created in
-between are reported as existing, never created twice.
+between are reported as existing, never created twice. The import's outcome is
+kept (``StudentImport``) so its result is a page of its own, read back with
+``import_result``, for the partner that imported only.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from app.extensions import db
-from app.models import Company, Partner, User
+from app.models import Company, Partner, StudentImport, User
 from app.services import audit
 from app.services.people import tokens
 from app.services.tenancy.companies import companies_of
@@ -89,6 +91,8 @@ class ImportPlan:
     rows: list[CheckedRow]
     filename: str = ""
     ignored_columns: list[str] = field(default_factory=list)
+    # The stored import, once confirmed.
+    record: StudentImport | None = None
 
     @property
     def counts(self) -> Counter:
@@ -157,7 +161,7 @@ def parse_csv(text: str) -> tuple[list[CsvRow], list[str]]:
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(
-                _("The file has more than %(max)s rows. Split it into smaller files.", max=MAX_ROWS)
+                _("The file has more than %(max)s rows. Split it into smaller files.", max=format_decimal(MAX_ROWS))
             )
         rows.append(_row(line, cells, positions))
     if header is None:
@@ -270,7 +274,8 @@ def load_signed_upload(partner: Partner, payload: str) -> tuple[str, str]:
 
 
 def import_students(actor: User | None, partner: Partner, text: str, filename: str = "") -> ImportPlan:
-    """Check every row again and create the valid ones (+ welcome emails), in the caller's transaction."""
+    """Check every row again, create the valid ones (+ welcome emails) and keep the outcome
+    (``plan.record``), in the caller's transaction."""
     plan = preview(partner, text, filename)
     for row in plan.to_create:
         try:
@@ -280,13 +285,31 @@ def import_students(actor: User | None, partner: Partner, text: str, filename: s
         else:
             row.outcome = Outcome.CREATED
     counts = plan.counts
+    plan.record = StudentImport(
+        partner_id=partner.id, actor_id=actor.id if actor is not None else None, filename=filename[:200],
+        created_count=counts[Outcome.CREATED],
+        rows=[{"line": row.line, "email": row.email, "name": row.name, "company": row.company_name,
+               "outcome": row.outcome.value} for row in plan.rows],
+    )
+    db.session.add(plan.record)
+    db.session.flush()
     audit.record(
         actor,
         "students.imported",
-        partner,
+        plan.record,
         partner_id=partner.id,
         filename=filename or None,
         rows=len(plan.rows),
         created=counts[Outcome.CREATED],
     )
     return plan
+
+
+def import_result(partner: Partner, import_id: int) -> ImportPlan | None:
+    """A finished import of ``partner``'s, as it ended; another partner's (or none) is None."""
+    record = db.session.get(StudentImport, import_id)
+    if record is None or record.partner_id != partner.id:
+        return None
+    rows = [CheckedRow(line=row["line"], email=row["email"], name=row["name"], company_name=row["company"],
+                       outcome=Outcome(row["outcome"])) for row in record.rows]
+    return ImportPlan(rows=rows, filename=record.filename, record=record)

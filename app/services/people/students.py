@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 

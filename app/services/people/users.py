@@ -32,6 +32,20 @@ class EmailTaken(DomainError):
 
 MAX_EMAIL = 254
 
+# What each role is called where a person reads it.
+ROLE_LABELS = {
+    Role.PLATFORM_ADMIN.value: _l("platform admin"),
+    Role.PARTNER_ADMIN.value: _l("partner admin"),
+    Role.RESELLER.value: _l("reseller"),
+    Role.CUSTOMER.value: _l("customer"),
+    Role.STUDENT.value: _l("student"),
+}
+
+
+def role_label(role: str) -> str:
+    label = ROLE_LABELS.get(str(role))
+    return str(label) if label is not None else str(role)
+
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 
 from app.models import Course, Partner, WalletEntry
 from app.models.base import utcnow

@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app import i18n
 from app.extensions import db
-from app.models import Partner, PartnerKind, PlatformSettings, Role, User, Wallet, WalletEntry
+from app.models import Partner, PartnerKind, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
 from app.services.people import users
 from app.services.people.names import check_name
@@ -57,6 +57,12 @@ def partners_with_balances() -> list[PartnerBalance]:
         .order_by(sa.func.lower(Partner.name))
     ).all()
     return [PartnerBalance(partner, balance) for partner, balance in rows]
+
+
+def partner_names() -> list[tuple[int, str]]:
+    """(id, name) of every partner, by name: the choices of a filter."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Partner.id, Partner.name).order_by(sa.func.lower(Partner.name))).all()]
 
 
 def balance_of(partner: Partner) -> int:
@@ -242,7 +248,8 @@ def deduct_from_partner(actor: User, partner: Partner, amount: int, *, reason: s
                                idempotency_key=idempotency_key)
     except InsufficientCredits as error:
         error.message = _l("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
-                           available=error.available, partner=partner.name, amount=amount)
+                           available=format_decimal(error.available), partner=partner.name,
+                           amount=format_decimal(amount))
         error.field = "amount"
         raise
     if not entry.replayed:

@@ -52,12 +52,26 @@
   });
 
   // A table wider than the screen scrolls sideways in .table-responsive: fade the edge it can
-  // scroll towards (CSS classes scroll-more-start / scroll-more-end), so a phone user sees there is more.
+  // scroll towards (CSS classes scroll-more-start / scroll-more-end) and say so under it, so a
+  // phone user sees there is more. The hint is for the eye only: a screen reader reads every column.
+  function scrollHint(box) {
+    var next = box.nextElementSibling;
+    if (next && next.classList.contains("scroll-hint")) return next;
+    var hint = document.createElement("p");
+    hint.className = "scroll-hint small text-body-secondary";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = document.body.dataset.scrollHint || "Swipe sideways to see more columns";
+    box.insertAdjacentElement("afterend", hint);
+    return hint;
+  }
   function markScrollable(box) {
     var max = box.scrollWidth - box.clientWidth;
     var left = Math.abs(box.scrollLeft);
     box.classList.toggle("scroll-more-end", max > 1 && left < max - 1);
     box.classList.toggle("scroll-more-start", max > 1 && left > 1);
+    var next = box.nextElementSibling;
+    if (max > 1) scrollHint(box).hidden = false;
+    else if (next && next.classList.contains("scroll-hint")) next.hidden = true;
   }
   function markAllScrollable() {
     document.querySelectorAll(".table-responsive").forEach(markScrollable);
@@ -68,9 +82,32 @@
   }, true);
   window.addEventListener("resize", markAllScrollable);
 
-  document.addEventListener("DOMContentLoaded", function () { autohideToasts(document); markAllScrollable(); });
+  // A group of fields that only applies while a checkbox is unticked (data-off-while-checked="<box id>"):
+  // while it is ticked the group is inert (shown dimmed, not editable, still sent with the form) and
+  // its note (data-off-note-for="<group id>") says why. Without JavaScript the group stays editable.
+  function syncOffWhileChecked(group) {
+    var box = document.getElementById(group.dataset.offWhileChecked);
+    if (!box) return;
+    group.inert = box.checked;
+    group.classList.toggle("is-off", box.checked);
+    document.querySelectorAll("[data-off-note-for='" + group.id + "']").forEach(function (note) {
+      note.hidden = !box.checked;
+    });
+  }
+  function syncAllOffWhileChecked() {
+    document.querySelectorAll("[data-off-while-checked]").forEach(syncOffWhileChecked);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.type === "checkbox") syncAllOffWhileChecked();
+  });
 
-  document.addEventListener("htmx:afterSwap", function (event) { autohideToasts(document); markAllScrollable(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
+  });
 
   // A new action clears the toasts of the previous one, so an old "enrolled" toast never sits next
   // to a new refusal. Only requests the user started (a post, a submit, a click) clear them: the

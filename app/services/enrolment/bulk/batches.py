@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from app.extensions import db
 from app.models import FINISHED_BULK, BulkEnrolment, BulkStatus, Course, Partner, Role, User
@@ -85,12 +85,12 @@ def request_bulk_enrolment(
     price = require_price(course, partner)
     if expected_price is not None and expected_price != price:
         raise PriceChanged(_("The price of this course changed since the preview: it is now %(price)s credits "
-                             "per student. Check the preview again.", price=price))
+                             "per student. Check the preview again.", price=format_decimal(price)))
     ids = list(dict.fromkeys(parse_student_ids(student_ids)))
     if not ids:
         raise NothingToEnrol(_("Choose at least one student."))
     if len(ids) > MAX_ROWS:
-        raise UploadError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+        raise UploadError(_("At most %(max)s rows at a time. Split the list.", max=format_decimal(MAX_ROWS)))
     users = users_by(User.id, ids)
     if any(users.get(i) is None or users[i].role != Role.STUDENT.value or users[i].partner_id != partner.id
            for i in ids):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from app.extensions import db
 from app.models import Course, Partner, Role, User
@@ -33,7 +33,7 @@ def users_by(column, values: list) -> dict:
 def classify(partner: Partner, course: Course, student_ids: list[int], emails: list[tuple[int, str]]) -> list[Row]:
     """What would happen to each row now; students first (in order), then emails."""
     if len(student_ids) + len(emails) > MAX_ROWS:
-        raise BulkInputError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+        raise UploadError(_("At most %(max)s rows at a time. Split the list.", max=format_decimal(MAX_ROWS)))
     by_id = users_by(User.id, student_ids)
     normalised = [(line, normalise_email(raw), raw) for line, raw in emails]
     by_email = users_by(User.email, [email for _line, email, _raw in normalised if is_valid_email(email)])
@@ -74,8 +74,10 @@ def classify(partner: Partner, course: Course, student_ids: list[int], emails: l
         elif email in seen_emails:
             rows.append(Row(line, email, Outcome.DUPLICATE))
         elif email not in by_email:
+            # The same answer as for another partner's user: the preview never tells a partner
+            # which emails have an account on the platform.
             seen_emails.add(email)
-            rows.append(Row(line, email, Outcome.UNKNOWN_EMAIL))
+            rows.append(Row(line, email, Outcome.NOT_YOUR_STUDENT))
         else:
             seen_emails.add(email)
             user = by_email[email]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from app.services.exports.csv_upload import UploadError, decode_upload, header_key, read_rows
 
@@ -46,7 +46,7 @@ def read_email_list(data: str | bytes) -> list[tuple[int, str]]:
         for email in emails:
             rows.append((line, email))
             if len(rows) > MAX_ROWS:
-                raise UploadError(_("At most %(max)s rows at a time. Split the list.", max=MAX_ROWS))
+                raise UploadError(_("At most %(max)s rows at a time. Split the list.", max=format_decimal(MAX_ROWS)))
     return rows
 
 

@@ -18,11 +18,12 @@ from app.services.tenancy.credit_alerts import told_message
 
 class Outcome(str, enum.Enum):
     WILL_ENROL = "will_enrol"  # preview
+    SHORT_OF_CREDITS = "short_of_credits"  # preview: would be enrolled, but the balance does not pay for the list
     ENROLLED = "enrolled"  # result
     ALREADY_ENROLLED = "already_enrolled"
     INACTIVE = "inactive"
-    NOT_YOUR_STUDENT = "not_your_student"
-    UNKNOWN_EMAIL = "unknown_email"
+    NOT_YOUR_STUDENT = "not_your_student"  # another partner's user, or no account: one answer for both
+    UNKNOWN_EMAIL = "unknown_email"  # no longer given; batches stored before read as NOT_YOUR_STUDENT
     INVALID_EMAIL = "invalid_email"
     DUPLICATE = "duplicate"
     NOT_ENROLLED = "not_enrolled"  # result: the whole batch was refused
@@ -80,6 +81,21 @@ class Preview:
     def can_confirm(self) -> bool:
         return self.count > 0 and self.enough
 
+    def shown_outcome(self, row: Row) -> Outcome:
+        """What the page says of ``row``: while the balance does not pay for the whole list
+        (all or nothing), a row that would be enrolled is not."""
+        if row.outcome == Outcome.WILL_ENROL and not self.enough:
+            return Outcome.SHORT_OF_CREDITS
+        return row.outcome
+
+    @property
+    def shown_rows(self) -> list[tuple[Row, Outcome]]:
+        return [(row, self.shown_outcome(row)) for row in self.rows]
+
+    @property
+    def shown_counts(self) -> Counter:
+        return Counter(self.shown_outcome(row) for row in self.rows)
+
     @property
     def student_ids(self) -> list[int]:
         """What the confirmation sends: the students this preview would enrol."""
@@ -95,11 +111,12 @@ NOTHING_CHARGED = _l("Nobody was enrolled and nothing was charged.")
 # The short label of each outcome, as lists and badges show it.
 OUTCOME_LABELS = {
     Outcome.WILL_ENROL: _l("Will be enrolled"),
+    Outcome.SHORT_OF_CREDITS: _l("Not enrolled: not enough credits"),
     Outcome.ENROLLED: _l("Enrolled"),
     Outcome.ALREADY_ENROLLED: _l("Skipped: already enrolled"),
     Outcome.INACTIVE: _l("Skipped: inactive student"),
     Outcome.NOT_YOUR_STUDENT: _l("Not one of your students"),
-    Outcome.UNKNOWN_EMAIL: _l("Unknown email"),
+    Outcome.UNKNOWN_EMAIL: _l("Not one of your students"),
     Outcome.INVALID_EMAIL: _l("Not an email address"),
     Outcome.DUPLICATE: _l("Duplicate in the list"),
     Outcome.NOT_ENROLLED: _l("Not enrolled"),
@@ -111,8 +128,8 @@ OUTCOME_LABELS = {
 SKIP_MESSAGES = {
     Outcome.ALREADY_ENROLLED: _l("Already enrolled in this course."),
     Outcome.INACTIVE: _l("This student's account is deactivated."),
-    Outcome.NOT_YOUR_STUDENT: _l("Not one of your organisation's students."),
-    Outcome.UNKNOWN_EMAIL: _l("No account has this email."),
+    Outcome.NOT_YOUR_STUDENT: _l("No student of your organisation has this email."),
+    Outcome.UNKNOWN_EMAIL: _l("No student of your organisation has this email."),
     Outcome.INVALID_EMAIL: _l("This is not an email address."),
     Outcome.DUPLICATE: _l("Already earlier in the list."),
 }

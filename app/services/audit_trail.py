@@ -1,0 +1,407 @@
+"""Reading the audit trail: filter it, page it, and say each event as a sentence a person reads.
+
+Events store codes (``wallet.recharged``) and JSON details (``audit.record``). Here every action
+is worded once, through gettext, as a whole sentence that names who did it, to what and for whom:
+"Anna Rossi (platform admin) recharged Demo Partner's wallet by 50 credits." ``SENTENCES`` is
+the one place those words live; ``tests/test_audit_trail.py`` fails when an action recorded by
+the code has no sentence. What the sentences of a page name (people, partners, companies,
+courses, enrolments) is loaded in a fixed number of queries, whatever the page's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import format_decimal, gettext, lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import AuditEvent, Company, Course, Enrolment, Partner, Role, User
+from app.services.ledger.statements import start_of_day
+from app.services.people.users import role_label
+
+# Each action's sentence. Placeholders: %(actor)s (who, with their role), %(partner)s (the partner
+# the event concerns), %(object)s (the named object), and the event's own details.
+SENTENCES = {
+    "auth.login": _l("%(actor)s signed in."),
+    "user.created": _l("%(actor)s created the account %(email)s (%(role)s)."),
+    "user.password_set": _l("%(actor)s chose a password with the emailed link."),
+    "partner.created": _l("%(actor)s created the partner %(partner)s."),
+    "partner.updated": _l("%(actor)s changed the details of %(partner)s."),
+    "partner.logo_changed": _l("%(actor)s uploaded a new logo for %(partner)s."),
+    "partner.logo_removed": _l("%(actor)s removed the logo of %(partner)s."),
+    "wallet.recharged": _l("%(actor)s recharged %(partner)s's wallet by %(amount)s credits."),
+    "wallet.deducted": _l("%(actor)s deducted %(amount)s credits from %(partner)s's wallet."),
+    "settings.updated": _l("%(actor)s changed the platform settings."),
+    "company.created": _l("%(actor)s added the client company %(object)s to %(partner)s."),
+    "company.updated": _l("%(actor)s changed the client company %(object)s of %(partner)s."),
+    "report.downloaded": _l("%(actor)s downloaded the %(report)s of %(partner)s as %(format)s."),
+    "email.resent": _l("%(actor)s queued the email to %(recipient)s again."),
+    "enrolment.created": _l("%(actor)s enrolled %(student)s in %(course)s for %(credits)s credits."),
+    "enrolment.cancelled": _l("%(actor)s cancelled the enrolment of %(student)s in %(course)s; "
+                              "%(refunded)s credits refunded."),
+    "enrolment.completed": _l("%(actor)s completed %(course)s (certificate %(certificate)s)."),
+    "bulk_enrolment.requested": _l("%(actor)s asked for a bulk enrolment of %(partner)s in %(course)s: "
+                                   "%(to_enrol)s to enrol, %(total_cost)s credits."),
+    "bulk_enrolment.refused": _l("The bulk enrolment of %(partner)s in %(course)s was refused: %(why)s."),
+    "bulk_enrolment.done": _l("The bulk enrolment of %(partner)s in %(course)s is done: %(enrolled)s enrolled, "
+                              "%(skipped)s skipped, %(credits)s credits charged."),
+    "bulk_enrolment.failed": _l("The bulk enrolment of %(partner)s stopped on an error; nothing was charged."),
+    "students.imported": _l("%(actor)s imported students of %(partner)s from %(filename)s: "
+                            "%(created)s created of %(rows)s rows."),
+    "student.created": _l("%(actor)s created the student %(object)s of %(partner)s."),
+    "student.updated": _l("%(actor)s changed the student %(object)s of %(partner)s."),
+    "student.deactivated": _l("%(actor)s deactivated the student %(object)s of %(partner)s."),
+    "student.reactivated": _l("%(actor)s reactivated the student %(object)s of %(partner)s."),
+    "student.welcome_resent": _l("%(actor)s sent %(object)s a new link to set the password."),
+    "course.pricing_changed": _l("%(actor)s changed the pricing of %(object)s."),
+    "own_course.created": _l("%(actor)s created the course %(title)s of %(partner)s."),
+    "own_course.updated": _l("%(actor)s changed the course %(title)s of %(partner)s."),
+    "lesson.added": _l("%(actor)s added the lesson %(title)s to %(course)s."),
+    "lesson.updated": _l("%(actor)s changed the lesson %(title)s of %(course)s."),
+    "lesson.moved": _l("%(actor)s moved the lesson %(title)s of %(course)s from position %(before)s "
+                       "to %(after)s."),
+    "lesson.deleted": _l("%(actor)s deleted the lesson %(title)s of %(course)s."),
+    "course.created": _l("%(actor)s created the course %(title)s."),
+    "course.updated": _l("%(actor)s changed the course %(title)s."),
+    "product.created": _l("%(actor)s created the product %(name)s."),
+    "product.updated": _l("%(actor)s changed the product %(name)s."),
+    "offer.created": _l("%(actor)s created the offer %(name)s of %(product)s."),
+    "offer.updated": _l("%(actor)s changed the offer %(name)s of %(product)s."),
+    "grant.created": _l("%(actor)s gave %(user)s the product %(product)s with the offer %(offer)s."),
+    "grant.revoked": _l("%(actor)s removed the access of %(user)s to %(product)s."),
+    "grant.settings_overridden": _l("%(actor)s changed one participant's access settings: %(reason)s."),
+    "homework.submitted": _l("%(actor)s handed in the homework of the lesson %(lesson)s."),
+    "homework.accepted": _l("%(actor)s accepted the homework of %(student)s for the lesson %(lesson)s."),
+    "homework.returned": _l("%(actor)s sent back the homework of %(student)s for the lesson %(lesson)s."),
+}
+
+# Short names of the actions, for the filter.
+ACTION_LABELS = {
+    "auth.login": _l("Signed in"),
+    "user.created": _l("Account created"),
+    "user.password_set": _l("Password chosen"),
+    "partner.created": _l("Partner created"),
+    "partner.updated": _l("Partner changed"),
+    "partner.logo_changed": _l("Logo uploaded"),
+    "partner.logo_removed": _l("Logo removed"),
+    "wallet.recharged": _l("Wallet recharged"),
+    "wallet.deducted": _l("Credits deducted"),
+    "settings.updated": _l("Platform settings changed"),
+    "company.created": _l("Client company added"),
+    "company.updated": _l("Client company changed"),
+    "report.downloaded": _l("Report downloaded"),
+    "email.resent": _l("Email queued again"),
+    "enrolment.created": _l("Enrolled"),
+    "enrolment.cancelled": _l("Enrolment cancelled"),
+    "enrolment.completed": _l("Course completed"),
+    "bulk_enrolment.requested": _l("Bulk enrolment asked"),
+    "bulk_enrolment.refused": _l("Bulk enrolment refused"),
+    "bulk_enrolment.done": _l("Bulk enrolment done"),
+    "bulk_enrolment.failed": _l("Bulk enrolment failed"),
+    "students.imported": _l("Students imported"),
+    "student.created": _l("Student created"),
+    "student.updated": _l("Student changed"),
+    "student.deactivated": _l("Student deactivated"),
+    "student.reactivated": _l("Student reactivated"),
+    "student.welcome_resent": _l("Set-password link sent again"),
+    "course.pricing_changed": _l("Course pricing changed"),
+    "own_course.created": _l("Partner's course created"),
+    "own_course.updated": _l("Partner's course changed"),
+    "lesson.added": _l("Lesson added"),
+    "lesson.updated": _l("Lesson changed"),
+    "lesson.moved": _l("Lesson moved"),
+    "lesson.deleted": _l("Lesson deleted"),
+    "course.created": _l("Course created"),
+    "course.updated": _l("Course changed"),
+    "product.created": _l("Product created"),
+    "product.updated": _l("Product changed"),
+    "offer.created": _l("Offer created"),
+    "offer.updated": _l("Offer changed"),
+    "grant.created": _l("Access given"),
+    "grant.revoked": _l("Access removed"),
+    "grant.settings_overridden": _l("Access settings changed"),
+    "homework.submitted": _l("Homework handed in"),
+    "homework.accepted": _l("Homework accepted"),
+    "homework.returned": _l("Homework sent back"),
+}
+
+# What an event may be about (the recorded object's model), for the filter.
+OBJECT_LABELS = {
+    "Partner": _l("Partners"),
+    "User": _l("People (accounts, students)"),
+    "Company": _l("Client companies"),
+    "Course": _l("Courses"),
+    "Lesson": _l("Lessons"),
+    "Enrolment": _l("Enrolments"),
+    "BulkEnrolment": _l("Bulk enrolments"),
+    "WalletEntry": _l("Wallets"),
+    "StudentImport": _l("Student imports"),
+    "EmailMessage": _l("Emails"),
+    "PlatformSettings": _l("Platform settings"),
+    "Product": _l("Products"),
+    "Offer": _l("Offers"),
+    "Grant": _l("Accesses"),
+    "HomeworkSubmission": _l("Homework"),
+}
+
+# Labels of the fields named in "changes", "changed", "before" and "after".
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "domain": _l("Domain"),
+    "brand_color": _l("Brand colour"),
+    "logo_url": _l("Logo URL"),
+    "logo": _l("Logo"),
+    "low_balance_threshold": _l("Low-balance threshold"),
+    "refund_on_cancel": _l("Refund on cancellation"),
+    "email": _l("Email"),
+    "company_id": _l("Company"),
+    "vat_number": _l("VAT number"),
+    "contact": _l("Contact"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "body": _l("Text"),
+    "has_homework": _l("Homework"),
+    "is_checkpoint": _l("Checkpoint"),
+    "value": _l("Value per enrolment"),
+    "assign_to_all": _l("Assign to all partners"),
+    "partners": _l("Chosen partners"),
+}
+
+_REPORTS = {"enrolments": _l("enrolment report"), "wallet": _l("wallet statement")}
+_REFUSALS = {"course_not_shared": _l("the course is no longer shared with the partner"),
+             "price_changed": _l("the price changed since it was confirmed")}
+
+
+@dataclass(frozen=True)
+class TrailFilters:
+    """What the reader asked for; days are whole days in the platform's time zone (inclusive)."""
+
+    actor: str = ""  # part of a name or an email
+    actor_id: int | None = None
+    action: str | None = None
+    object_type: str | None = None
+    partner_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def trail_query(filters: TrailFilters = TrailFilters()):
+    """The events matching ``filters``, newest first, with their actor (and the actor's partner) loaded."""
+    query = sa.select(AuditEvent).options(joinedload(AuditEvent.actor).joinedload(User.partner))
+    if filters.actor:
+        pattern = "%" + filters.actor.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.join(User, User.id == AuditEvent.actor_id).where(sa.or_(
+            sa.func.lower(User.name).like(pattern, escape="\\"), sa.func.lower(User.email).like(pattern, escape="\\")))
+    if filters.actor_id is not None:
+        query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.partner_id is not None:
+        query = query.where(AuditEvent.partner_id == filters.partner_id)
+    if filters.date_from:
+        query = query.where(AuditEvent.created_at >= start_of_day(filters.date_from))
+    if filters.date_to:
+        query = query.where(AuditEvent.created_at < start_of_day(filters.date_to + timedelta(days=1)))
+    return query.order_by(AuditEvent.id.desc())
+
+
+@dataclass
+class EventLine:
+    """One event as the trail shows it."""
+
+    event: AuditEvent
+    sentence: str
+    action_label: str
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (label, value): reason, changes, ...
+
+
+def describe_events(events: list[AuditEvent]) -> list[EventLine]:
+    """Each event as a sentence; what the sentences name is loaded at once (a few queries in all)."""
+    names = _Names(events)
+    return [_line(event, names) for event in events]
+
+
+def recent_actions_of(user: User, limit: int = 10) -> list[EventLine]:
+    """The last ``limit`` things ``user`` did, as sentences (a person's card shows them)."""
+    events = list(db.session.scalars(trail_query(TrailFilters(actor_id=user.id)).limit(limit)).unique())
+    return describe_events(events)
+
+
+def actor_label(user: User | None) -> str:
+    """Who did it, as a person reads it: "Anna Rossi (platform admin)", "Paola (admin of Demo Partner)"."""
+    if user is None:
+        return gettext("The system")
+    name = user.name or user.email
+    if user.partner is not None and user.role == Role.PARTNER_ADMIN.value:
+        return gettext("%(name)s (admin of %(partner)s)", name=name, partner=user.partner.name)
+    if user.partner is not None and user.role == Role.STUDENT.value:
+        return gettext("%(name)s (student of %(partner)s)", name=name, partner=user.partner.name)
+    return gettext("%(name)s (%(role)s)", name=name, role=role_label(user.role))
+
+
+# --- wording one event ---------------------------------------------------------------------
+
+
+class _Names:
+    """The people, partners, companies, courses and enrolments a page of events names: one query per kind."""
+
+    def __init__(self, events: list[AuditEvent]):
+        def ids(object_type: str, extra=()) -> set[int]:
+            return {e.object_id for e in events if e.object_type == object_type and e.object_id} | set(extra)
+
+        partner_ids = {e.partner_id for e in events if e.partner_id} | ids("Partner") | {
+            int(pid) for e in events if e.action == "course.pricing_changed"
+            for side in ("before", "after") for pid in ((e.details or {}).get(side) or {}).get("partners", {})
+            if str(pid).isdigit()}
+        course_ids = ids("Course", (e.details.get("course_id") for e in events
+                                    if isinstance((e.details or {}).get("course_id"), int)))
+        self.users = _by_id(User, ids("User"))
+        self.partners = _by_id(Partner, partner_ids)
+        self.companies = _by_id(Company, ids("Company"))
+        self.courses = _by_id(Course, course_ids)
+        self.enrolments = _by_id(Enrolment, ids("Enrolment"),
+                                 joinedload(Enrolment.user), joinedload(Enrolment.course))
+
+
+def _by_id(model, ids: set[int], *options) -> dict:
+    if not ids:
+        return {}
+    query = sa.select(model).where(model.id.in_(sorted(ids)))
+    if options:
+        query = query.options(*options)
+    return {row.id: row for row in db.session.execute(query).unique().scalars()}
+
+
+class _Dashes(dict):
+    """The sentence's values: a key an older event lacks reads as a dash, never a KeyError."""
+
+    def __missing__(self, key):
+        return "—"
+
+
+def _line(event: AuditEvent, names: _Names) -> EventLine:
+    details = event.details or {}
+    values = _Dashes({key: _shown(value) for key, value in details.items() if not isinstance(value, (dict, list))})
+    partner = names.partners.get(event.partner_id) if event.partner_id else None
+    if event.object_type == "Partner":
+        partner = names.partners.get(event.object_id) or partner
+    values["actor"] = actor_label(event.actor)
+    values["partner"] = partner.name if partner is not None else details.get("name") or "—"
+    values["object"] = _object_name(event, names, details)
+    values.update(_enrolment_values(event, names, details))
+    if "role" in details:
+        values["role"] = role_label(details["role"])
+    if "report" in details:
+        values["report"] = str(_REPORTS.get(details["report"], details["report"]))
+    if "format" in details:
+        values["format"] = str(details["format"]).upper()
+    if event.action == "bulk_enrolment.refused":
+        values["why"] = _refusal_reason(details)
+    if event.action.startswith("lesson."):
+        course = names.courses.get(details.get("course_id"))
+        values["course"] = course.title if course is not None else "—"
+    message = SENTENCES.get(event.action)
+    if message is None:
+        sentence = gettext("%(actor)s: %(action)s", actor=values["actor"], action=event.action)
+    else:
+        sentence = str(message) % values
+    label = ACTION_LABELS.get(event.action)
+    return EventLine(event, sentence, str(label) if label is not None else event.action,
+                     _notes(event, details, names))
+
+
+def _object_name(event: AuditEvent, names: _Names, details: dict) -> str:
+    kind, object_id = event.object_type, event.object_id
+    if kind == "User":
+        user = names.users.get(object_id)
+        return _person(user) if user is not None else details.get("email") or "—"
+    if kind == "Company":
+        company = names.companies.get(object_id)
+        return company.name if company is not None else details.get("name") or "—"
+    if kind == "Course":
+        course = names.courses.get(object_id)
+        return course.title if course is not None else details.get("title") or "—"
+    return details.get("title") or details.get("name") or "—"
+
+
+def _person(user: User) -> str:
+    return f"{user.name} <{user.email}>" if user.name else user.email
+
+
+def _enrolment_values(event: AuditEvent, names: _Names, details: dict) -> dict:
+    """The student and course of an enrolment event, by name (the details of older events have only some)."""
+    if event.object_type != "Enrolment":
+        return {}
+    enrolment = names.enrolments.get(event.object_id)
+    if enrolment is None:
+        return {}
+    return {"student": _person(enrolment.user), "course": enrolment.course.title}
+
+
+def _refusal_reason(details: dict) -> str:
+    if details.get("reason") in _REFUSALS:
+        return str(_REFUSALS[details["reason"]])
+    if "needed" in details:
+        return gettext("not enough credits (%(needed)s needed, %(available)s available)",
+                       needed=_shown(details["needed"]), available=_shown(details.get("available")))
+    return "—"
+
+
+def _notes(event: AuditEvent, details: dict, names: _Names) -> list[tuple[str, str]]:
+    """What the sentence leaves out: a reason, a balance after, each change as "before → after"."""
+    notes = []
+    if details.get("reason") and event.action.startswith("wallet."):
+        notes.append((gettext("Reason"), str(details["reason"])))
+    if "balance_after" in details:
+        notes.append((gettext("Balance after"), gettext("%(n)s credits", n=_shown(details["balance_after"]))))
+    changes = details.get("changes")
+    if isinstance(changes, dict):
+        for key, change in changes.items():
+            old, new = change if isinstance(change, (list, tuple)) and len(change) == 2 else (None, change)
+            notes.append((_field(key), f"{_change_value(key, old, names)} → {_change_value(key, new, names)}"))
+    if isinstance(details.get("changed"), list):
+        notes.append((gettext("Changed"), ", ".join(_field(key) for key in details["changed"])))
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in after:
+            if before.get(key) != after.get(key):
+                notes.append((_field(key), f"{_change_value(key, before.get(key), names)} → "
+                                           f"{_change_value(key, after.get(key), names)}"))
+    if event.action == "bulk_enrolment.failed" and details.get("error"):
+        notes.append((gettext("Error"), str(details["error"])))
+    return notes
+
+
+def _field(key: str) -> str:
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
+
+
+def _change_value(key: str, value, names: _Names) -> str:
+    if key == "partners" and isinstance(value, dict):
+        if not value:
+            return gettext("none")
+        parts = []
+        for pid, custom in value.items():
+            partner = names.partners.get(int(pid)) if str(pid).isdigit() else None
+            name = partner.name if partner is not None else f"#{pid}"
+            parts.append(f"{name} ({_shown(custom)})" if custom is not None else name)
+        return ", ".join(parts)
+    return _shown(value)
+
+
+def _shown(value) -> str:
+    """A detail as a sentence shows it: numbers grouped, yes/no, a dash for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int):
+        return format_decimal(value)
+    return str(value)
