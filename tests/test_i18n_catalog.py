@@ -12,7 +12,6 @@ app/translations/{it,pt_BR}/LC_MESSAGES/messages.po (see app/translations/GLOSSA
 
 from __future__ import annotations
 
-import ast
 import re
 from collections import Counter
 from pathlib import Path
