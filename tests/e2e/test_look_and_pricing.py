@@ -33,7 +33,7 @@ def _inert(page, selector: str) -> bool:
 def test_the_partner_list_is_inert_while_assign_to_all_is_ticked_and_kept(page, watch):
     sign_in(page, "admin@example.com")
     page.goto("/platform/courses")
-    page.locator("tr", has_text="GDPR for Teams").get_by_role("link").click()
+    page.locator("tr", has_text="GDPR for Teams").get_by_role("link", name="Pricing").click()
     page.wait_for_load_state("networkidle")  # its scripts loaded before the next click leaves it
     assign = page.get_by_label("Assign to all partners", exact=False)
     demo = page.get_by_label("Demo Partner", exact=True)
