@@ -28,6 +28,9 @@ KIND_LABELS = {
     EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
     EntryKind.TRANSFER_IN.value: _l("Transfer in"),
     EntryKind.TRANSFER_OUT.value: _l("Transfer out"),
+    EntryKind.ORDER_PAYMENT.value: _l("Order paid with credit"),
+    EntryKind.RECOVERY_OUT.value: _l("Credit recovered by the reseller"),
+    EntryKind.RECOVERY_IN.value: _l("Credit recovered from a customer"),
 }
 
 CSV_BATCH = 500
