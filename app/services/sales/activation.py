@@ -89,10 +89,15 @@ def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False)
         courses.extend(enrolment.course for enrolment in grant.enrolments)
     db.session.flush()
     queue_email("order_active", customer.email, _("Your order %(number)s is active", number=order.number),
-                order=order, courses=courses, member_url=url_for("member.home", _external=has_request_context()))
+                order=order, courses=courses, member_url=_member_url())
     audit.record(actor, "order.activated", order, reseller_id=order.reseller_id, number=order.number,
                  method=order.payment_method)
     return Activation(order, activated=True)
+
+
+def _member_url() -> str:
+    """The member area's address for the email (a path where no request says which host: CLI, jobs)."""
+    return url_for("member.home", _external=True) if has_request_context() else "/member/"
 
 
 @dataclass(frozen=True)

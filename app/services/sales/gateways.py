@@ -162,9 +162,10 @@ def stripe_checkout_payment(session_id: str) -> ProviderPayment | None:
     except stripe.StripeError as exc:
         log.warning("Stripe session %s could not be read: %s", session_id, exc)
         return None
-    return ProviderPayment(session.get("client_reference_id") or "", session.get("payment_status") == "paid",
-                           session.get("payment_intent") or session.id, session.get("amount_total"),
-                           session.get("currency"))
+    data = session.to_dict()
+    return ProviderPayment(data.get("client_reference_id") or "", data.get("payment_status") == "paid",
+                           data.get("payment_intent") or data.get("id") or "", data.get("amount_total"),
+                           data.get("currency"))
 
 
 def paypal_approve_url(number: str, name: str, amount_cents: int, currency: str, *, return_url: str,

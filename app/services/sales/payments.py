@@ -102,13 +102,13 @@ def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookResu
         raise WebhookInvalid(_l("No Stripe webhook secret is configured."))
     try:
         event = stripe.Webhook.construct_event(raw_body, signature, secret, tolerance=config["STRIPE_WEBHOOK_TOLERANCE"])
-        claim = _stripe_claim(event)
+        claim = _stripe_claim(event.to_dict())
     except (stripe.SignatureVerificationError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise WebhookInvalid(_l("This Stripe event could not be verified or read.")) from exc
     return _apply(PaymentProvider.STRIPE, claim)
 
 
-def _stripe_claim(event) -> PaymentClaim:
+def _stripe_claim(event: dict) -> PaymentClaim:
     kind = str(event["type"])
     obj = event["data"]["object"]
     metadata = obj.get("metadata") or {}
