@@ -15,9 +15,10 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Reseller, Role, User, Wallet
+from app.models import Reseller, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.ledger import wallets
@@ -46,10 +47,10 @@ def like_pattern(text: str) -> str:
 
 
 def customers_query(reseller: Reseller, text: str | None = None):
-    """The reseller's customers with their credit balance, by name, optionally matching name or email."""
+    """The reseller's customers with their wallet loaded, by name, optionally matching name or email."""
     query = (
-        sa.select(User, sa.func.coalesce(Wallet.balance, 0).label("balance"))
-        .outerjoin(Wallet, Wallet.user_id == User.id)
+        sa.select(User)
+        .options(joinedload(User.wallet))
         .where(User.reseller_id == reseller.id, User.role == Role.CUSTOMER.value)
         .order_by(sa.func.lower(User.name), User.email, User.id)
     )

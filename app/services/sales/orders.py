@@ -27,6 +27,7 @@ from app.models import (
 from app.models.base import MAX_ID, utcnow
 from app.services import DomainError, audit
 from app.services.ledger.statements import platform_zone, start_of_day
+from app.transactions import begin_read_only
 from app.services.sales import activation, catalog, policies
 from app.services.sales.catalog import OfferForSale
 
@@ -265,6 +266,7 @@ def status_label(status: str) -> str:
 def order_rows(query) -> Iterator[tuple]:
     """The orders of ``query`` as typed rows (the columns of ``order_csv_header``), read in batches."""
     zone = platform_zone()
+    begin_read_only()  # a streamed download reads after the request's transaction ended
 
     def local(moment):
         return moment.astimezone(zone).replace(tzinfo=None) if moment else None

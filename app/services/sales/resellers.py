@@ -6,14 +6,13 @@ Recharge and deduction go through the same ledger use cases as a partner's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Reseller, Role, User, Wallet, WalletEntry
+from app.models import Reseller, Role, User, WalletEntry
 from app.services import DomainError, audit
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
@@ -27,22 +26,16 @@ class ResellerInvalid(DomainError):
     field = "name"
 
 
-@dataclass
-class ResellerBalance:
-    reseller: Reseller
-    balance: int
-
-
 def _like(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def resellers_query(text: str | None = None):
-    """Resellers (with their balance, 0 before a wallet exists) by name, optionally matching ``text``."""
+    """Resellers (their wallet loaded: no wallet yet is a balance of 0) by name, optionally matching ``text``."""
     query = (
-        sa.select(Reseller, sa.func.coalesce(Wallet.balance, 0).label("balance"))
-        .outerjoin(Wallet, Wallet.reseller_id == Reseller.id)
+        sa.select(Reseller)
+        .options(joinedload(Reseller.wallet))
         .order_by(sa.func.lower(Reseller.name), Reseller.id)
     )
     text = (text or "").strip()[:200]
