@@ -21,8 +21,10 @@ class SalesFactory:
         self.sell(reseller, offer, price_credits)
         return reseller, product, offer
 
-    def customer(self, reseller, credits=0, **kwargs):
+    def customer(self, reseller, credits=0, name=None, **kwargs):
         customer = self.user(Role.CUSTOMER, reseller=reseller, **kwargs)
+        if name:
+            customer.name = name
         wallet = wallets.wallet_of(customer)
         if credits:
             wallets.recharge(wallet, credits, actor=self.platform_admin(), note="test opening credit")
