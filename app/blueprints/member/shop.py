@@ -15,7 +15,7 @@ from app.blueprints.member.shop_forms import OrderForm, ReturnForm, TestPaymentF
 from app.models import Order, Role, User
 from app.services import DomainError
 from app.services.sales import catalog, orders, payments, policies
-from app.web import apply_refusal, paginate, refuse, render
+from app.web import apply_refusal, go_to, paginate, refuse, render
 
 PAGE_SIZE = 20
 SHOP, OFFER = "member/shop/index.html", "member/shop/_offer.html"
@@ -66,7 +66,7 @@ def place_order(offer_id):
             apply_refusal(form, error, default_field="method")
         else:
             flash(_("Order %(number)s placed.", number=order.number), "success")
-            return redirect(url_for("member.order_page", order_id=order.id))
+            return go_to(url_for("member.order_page", order_id=order.id))
     items = catalog.offers_for_sale(customer.reseller)
     forms = {other.offer.id: OrderForm.for_offer(other) for other in items} | {item.offer.id: form}
     return refuse(SHOP, OFFER, items=items, forms=forms, item=item, form=form,
