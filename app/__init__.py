@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.member import bp as member_bp
     from app.blueprints.partner import bp as partner_bp
+    from app.blueprints.payments import bp as payments_bp
     from app.blueprints.platform import bp as platform_bp
     from app.blueprints.public import bp as public_bp
     from app.blueprints.reseller import bp as reseller_bp
@@ -113,3 +114,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_bp, url_prefix="/partner")
     app.register_blueprint(reseller_bp, url_prefix="/reseller")
     app.register_blueprint(member_bp, url_prefix="/member")
+    app.register_blueprint(payments_bp, url_prefix="/payments")

@@ -118,6 +118,20 @@ class Config:
     # How often a retried email is attempted (seconds between attempts).
     EMAIL_RETRY_INTERVALS = [30, 120, 600, 3600]
 
+    # Payments (README "Payments"). Without STRIPE_SECRET_KEY / PAYPAL_CLIENT_ID, checkout offers a
+    # clearly marked test-mode payment (only where PAYMENTS_TEST_MODE is on: never by default in
+    # production) that signs its event with the test secrets below and posts it through the webhook handler.
+    PAYMENTS_TEST_MODE = _env_bool("AULA_PAYMENTS_TEST_MODE", True)
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or "whsec_aula_embedded_test_mode_secret"
+    STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+    PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID") or None
+    PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET") or None
+    PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID") or None
+    PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+    PAYPAL_TEST_WEBHOOK_SECRET = os.environ.get("PAYPAL_TEST_WEBHOOK_SECRET") or "aula-embedded-paypal-test-secret"
+    PAYPAL_WEBHOOK_TOLERANCE = int(os.environ.get("PAYPAL_WEBHOOK_TOLERANCE", "300"))
+
 
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or _development_secret_key()
@@ -126,6 +140,11 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    # No embedded secret in production: a webhook without its configured secret is refused (400),
+    # and test-mode payments exist only if AULA_PAYMENTS_TEST_MODE says so explicitly.
+    PAYMENTS_TEST_MODE = _env_bool("AULA_PAYMENTS_TEST_MODE", False)
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    PAYPAL_TEST_WEBHOOK_SECRET = os.environ.get("PAYPAL_TEST_WEBHOOK_SECRET") or None
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

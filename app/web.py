@@ -71,6 +71,22 @@ def render_with_status(status: int, page: str, fragment: str | None = None, /, *
     return render_template(template, **context), status
 
 
+def go_to(url: str):
+    """After a successful form: a redirect, or for htmx a client-side one.
+
+    The htmx answer is a bare 204 (no body, no content type), so the flashed
+    message waits for the page htmx then loads instead of becoming a toast
+    on a response that is never shown.
+    """
+    from flask import Response, redirect
+
+    if is_htmx():
+        response = Response(status=204, headers={"HX-Redirect": url})
+        del response.headers["Content-Type"]
+        return response
+    return redirect(url)
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only a local path: no scheme, no host, no protocol-relative or backslash tricks."""
     if not target:

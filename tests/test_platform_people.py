@@ -108,8 +108,8 @@ def test_resellers_list_their_customers_staff_and_balance_in_fixed_queries(clien
     db.session.commit()
     with count_queries() as few:
         html = client.get("/platform/resellers?q=shop").get_data(as_text=True)
-    row = re.search(r"<tr>\s*<td[^>]*>Shop Srl</td>(.*?)</tr>", html, re.S).group(1)
-    assert [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] == ["3", "1", "1,234"]
+    row = re.search(rf'<tr id="reseller-{shop.id}">(.*?)</tr>', html, re.S).group(1)
+    assert [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][:3] == ["3", "1", "1,234"]
     for _ in range(20):
         factory.reseller()
     db.session.commit()

@@ -8,6 +8,10 @@ from app.models.catalog import (
 )
 from app.models.email import EmailMessage, EmailStatus
 from app.models.enrolments import PARTICIPATING, Enrolment, EnrolmentStatus
+from app.models.sales import (
+    WAITING, ActivationPolicy, Order, OrderLine, OrderNumberCounter, OrderStatus, PaymentEvent, PaymentMethod,
+    PaymentPolicy, PaymentProvider, ResellerOffer, WaitReason,
+)
 from app.models.progress import (
     FINISHED_BULK, BulkEnrolment, BulkStatus, Certificate, HomeworkStatus, HomeworkSubmission, LessonProgress,
 )
@@ -16,6 +20,18 @@ from app.models.users import Role, StudentImport, User
 from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
+    "WAITING",
+    "ActivationPolicy",
+    "Order",
+    "OrderLine",
+    "OrderNumberCounter",
+    "OrderStatus",
+    "PaymentEvent",
+    "PaymentMethod",
+    "PaymentPolicy",
+    "PaymentProvider",
+    "ResellerOffer",
+    "WaitReason",
     "FINISHED_BULK",
     "PARTICIPATING",
     "AuditEvent",

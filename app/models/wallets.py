@@ -23,6 +23,9 @@ class EntryKind(str, enum.Enum):
     ENROLMENT_REFUND = "enrolment_refund"
     TRANSFER_IN = "transfer_in"
     TRANSFER_OUT = "transfer_out"
+    ORDER_PAYMENT = "order_payment"  # a customer pays an order with credit
+    RECOVERY_OUT = "recovery_out"  # a reseller recovers a customer's whole credit: the customer's side
+    RECOVERY_IN = "recovery_in"  # ... and the reseller's side
 
 
 class Wallet(db.Model):

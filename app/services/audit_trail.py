@@ -18,9 +18,10 @@ from flask_babel import format_decimal, gettext, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import AuditEvent, Company, Course, Enrolment, Partner, Role, User
+from app.models import AuditEvent, Company, Course, Enrolment, Partner, Reseller, Role, User
 from app.services.ledger.statements import start_of_day
 from app.services.people.users import role_label
+from app.services.sales.policies import method_label
 
 # Each action's sentence. Placeholders: %(actor)s (who, with their role), %(partner)s (the partner
 # the event concerns), %(object)s (the named object), and the event's own details.
@@ -76,6 +77,18 @@ SENTENCES = {
     "homework.submitted": _l("%(actor)s handed in the homework of the lesson %(lesson)s."),
     "homework.accepted": _l("%(actor)s accepted the homework of %(student)s for the lesson %(lesson)s."),
     "homework.returned": _l("%(actor)s sent back the homework of %(student)s for the lesson %(lesson)s."),
+    "reseller.created": _l("%(actor)s created the reseller %(reseller)s."),
+    "reseller.updated": _l("%(actor)s changed the details of the reseller %(reseller)s."),
+    "reseller.offers_set": _l("%(actor)s chose the offers %(reseller)s may sell."),
+    "reseller.payment_settings": _l("%(actor)s changed the payment settings of %(reseller)s."),
+    "customer.created": _l("%(actor)s created the customer %(object)s of %(reseller)s."),
+    "customer.credit_added": _l("%(actor)s added %(amount)s credits to the customer %(object)s."),
+    "customer.credit_recovered": _l("%(actor)s recovered %(amount)s credits from the customer %(object)s."),
+    "order.placed": _l("%(actor)s placed the order %(number)s (%(method)s)."),
+    "order.paid": _l("The order %(number)s was paid (%(method)s)."),
+    "order.activated": _l("%(actor)s activated the order %(number)s."),
+    "order.activation_refused": _l("The order %(number)s could not be activated: %(reason)s"),
+    "order.deleted": _l("%(actor)s deleted the order %(number)s."),
 }
 
 # Short names of the actions, for the filter.
@@ -126,6 +139,18 @@ ACTION_LABELS = {
     "homework.submitted": _l("Homework handed in"),
     "homework.accepted": _l("Homework accepted"),
     "homework.returned": _l("Homework sent back"),
+    "reseller.created": _l("Reseller created"),
+    "reseller.updated": _l("Reseller changed"),
+    "reseller.offers_set": _l("Reseller's offers chosen"),
+    "reseller.payment_settings": _l("Payment settings changed"),
+    "customer.created": _l("Customer created"),
+    "customer.credit_added": _l("Credit added to a customer"),
+    "customer.credit_recovered": _l("Customer credit recovered"),
+    "order.placed": _l("Order placed"),
+    "order.paid": _l("Order paid"),
+    "order.activated": _l("Order activated"),
+    "order.activation_refused": _l("Order activation refused"),
+    "order.deleted": _l("Order deleted"),
 }
 
 # What an event may be about (the recorded object's model), for the filter.
@@ -145,6 +170,8 @@ OBJECT_LABELS = {
     "Offer": _l("Offers"),
     "Grant": _l("Accesses"),
     "HomeworkSubmission": _l("Homework"),
+    "Reseller": _l("Resellers"),
+    "Order": _l("Orders"),
 }
 
 # Labels of the fields named in "changes", "changed", "before" and "after".
@@ -261,6 +288,9 @@ class _Names:
             if str(pid).isdigit()}
         course_ids = ids("Course", (e.details.get("course_id") for e in events
                                     if isinstance((e.details or {}).get("course_id"), int)))
+        reseller_ids = ids("Reseller", (e.details.get("reseller_id") for e in events
+                                        if isinstance((e.details or {}).get("reseller_id"), int)))
+        self.resellers = _by_id(Reseller, reseller_ids)
         self.users = _by_id(User, ids("User"))
         self.partners = _by_id(Partner, partner_ids)
         self.companies = _by_id(Company, ids("Company"))
@@ -291,8 +321,13 @@ def _line(event: AuditEvent, names: _Names) -> EventLine:
     partner = names.partners.get(event.partner_id) if event.partner_id else None
     if event.object_type == "Partner":
         partner = names.partners.get(event.object_id) or partner
+    reseller = names.resellers.get(event.object_id if event.object_type == "Reseller" else details.get("reseller_id"))
     values["actor"] = actor_label(event.actor)
-    values["partner"] = partner.name if partner is not None else details.get("name") or "—"
+    values["reseller"] = reseller.name if reseller is not None else details.get("name") or "—"
+    values["partner"] = (partner.name if partner is not None
+                         else reseller.name if reseller is not None else details.get("name") or "—")
+    if "method" in details:
+        values["method"] = method_label(details["method"])
     values["object"] = _object_name(event, names, details)
     values.update(_enrolment_values(event, names, details))
     if "role" in details:

@@ -8,6 +8,7 @@ from app.models import (
 )
 from app.services import access
 from app.services.ledger import wallets
+from app.services.sales.demo import seed_sales_demo
 from app.services.tenancy.settings import settings
 from app.services.people.users import create_user, find_user_by_email
 
@@ -88,6 +89,7 @@ def seed_demo() -> None:
     _get_or_create(Offer, product_id=safety.id, name="Standard", defaults={"price_cents": 4900})
 
     _customer_care(admin, student)
+    seed_sales_demo(admin, DEMO_PASSWORD)
 
     invoice = _get_or_create(Invoice, number="2026-0001", defaults={"customer_name": "Rossi S.r.l."})
     if not invoice.lines:

@@ -12,6 +12,7 @@ import itertools
 from tests.factories.access import AccessFactory
 from tests.factories.catalog import CatalogFactory
 from tests.factories.people import PASSWORD, PeopleFactory
+from tests.factories.sales import SalesFactory
 from tests.factories.tenancy import TenancyFactory
 
 __all__ = ["PASSWORD", "Factory"]
@@ -19,7 +20,7 @@ __all__ = ["PASSWORD", "Factory"]
 _seq = itertools.count(1)
 
 
-class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory):
+class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory, SalesFactory):
     def __init__(self, db):
         self.db = db
         self._admin = None

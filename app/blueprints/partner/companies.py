@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from app.blueprints.partner import bp
 from app.blueprints.partner.forms import CompanyForm
-from app.blueprints.partner.students import go_to
 from app.models import Company, Partner
 from app.services import DomainError
 from app.services.tenancy.companies import (
@@ -18,7 +17,7 @@ from app.services.tenancy.companies import (
     student_counts,
     update_company,
 )
-from app.web import apply_refusal, refuse, render
+from app.web import apply_refusal, go_to, refuse, render
 
 
 def get_company_or_404(partner: Partner, company_id: int) -> Company:

@@ -15,10 +15,9 @@ from flask_login import current_user
 
 from app.blueprints.partner import bp
 from app.blueprints.partner.own_course_forms import DeleteLessonForm, LessonForm, MoveLessonForm, OwnCourseForm
-from app.blueprints.partner.students import go_to
 from app.models import Course, Lesson, Partner
 from app.services.catalog import own_courses as svc
-from app.web import apply_refusal, is_htmx, refuse, render, render_with_status
+from app.web import apply_refusal, go_to, is_htmx, refuse, render, render_with_status
 
 
 def _whitelabel_partner() -> Partner:

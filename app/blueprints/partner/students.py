@@ -3,7 +3,7 @@ deactivate/reactivate, set-password link, CSV import (preview, confirm)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,7 +40,7 @@ from app.services.people.students import (
     set_student_active,
     update_student,
 )
-from app.web import apply_refusal, is_htmx, is_safe_next, refuse, render
+from app.web import apply_refusal, go_to, is_htmx, is_safe_next, refuse, render
 
 OUTCOME_LABELS = {
     Outcome.CREATE: _l("Will be created"),
@@ -67,20 +67,6 @@ def get_student_or_404(partner: Partner, student_id: int) -> User:
     if student is None:
         abort(404)
     return student
-
-
-def go_to(url: str):
-    """After a successful form: a redirect, or for htmx a client-side one.
-
-    The htmx answer is a bare 204 (no body, no content type), so the flashed
-    message waits for the page htmx then loads instead of becoming a toast
-    on a response that is never shown.
-    """
-    if is_htmx():
-        response = Response(status=204, headers={"HX-Redirect": url})
-        del response.headers["Content-Type"]
-        return response
-    return redirect(url)
 
 
 # --- list and live search ---------------------------------------------------------

@@ -3,41 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
-from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints import wallet_history
+from app.blueprints.wallet_operations import WalletOwner, wallet_operation
 from app.blueprints.platform import bp
 from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm, WalletOperationForm
 from app.extensions import db
-from app.i18n import format_credits
 from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
 from app.services.people import users
 from app.web import apply_refusal, is_htmx, refuse, render
 
-OPERATIONS = ("recharge", "deduct")
-
 
 @dataclass
 class PartnerRow:
-    """One line of the partner list, with its two credit dialogs (each with a fresh key)."""
+    """One line of the partner list, with its wallet's dialogs (each form with a fresh key)."""
 
     partner: Partner
     balance: int
+    owner: WalletOwner
     recharge_form: WalletOperationForm
     deduct_form: WalletOperationForm
 
 
-def _row(partner: Partner, balance: int) -> PartnerRow:
-    return PartnerRow(
-        partner, balance,
-        WalletOperationForm.blank(prefix=f"recharge-{partner.id}"),
-        WalletOperationForm.blank(prefix=f"deduct-{partner.id}"),
+def _owner(partner: Partner, balance: int) -> WalletOwner:
+    return WalletOwner(
+        name=partner.name, key=str(partner.id), balance=balance, endpoint="platform.partner_credits",
+        url_args={"partner_id": partner.id}, back_url=url_for("platform.partners_list"),
+        breadcrumbs=[(_("Partners"), url_for("platform.partners_list")),
+                     (partner.name, url_for("platform.partner_detail", partner_id=partner.id))],
+        note_help=_("Shown in the partner's wallet history."),
     )
+
+
+def _row(partner: Partner, balance: int) -> PartnerRow:
+    owner = _owner(partner, balance)
+    return PartnerRow(partner, balance, owner, owner.blank_form("recharge"), owner.blank_form("deduct"))
 
 
 # --- list, create, edit ----------------------------------------------------------
@@ -126,40 +133,9 @@ def new_partner_admin(partner_id):
 def partner_credits(partner_id, operation):
     """Recharge or deduct: a dialog on the partner list, a page of its own without JavaScript."""
     partner = db.get_or_404(Partner, partner_id)
-    prefix = f"{operation}-{partner.id}"
-    context = dict(partner=partner, operation=operation, balance=partners.balance_of(partner))
-    if request.method == "GET":
-        return render("platform/partners/credits.html", form=WalletOperationForm.blank(prefix), **context)
-
-    form = WalletOperationForm(prefix=prefix)
-    if form.validate():
-        change = partners.recharge_partner if operation == "recharge" else partners.deduct_from_partner
-        try:
-            entry = change(current_user, partner, form.amount.data, reason=form.reason.data.strip(),
-                           idempotency_key=form.idempotency_key.data)
-        except DomainError as error:
-            form.show_refusal(error)
-            context["balance"] = getattr(error, "available", context["balance"])
-        else:
-            _flash_outcome(entry, operation, partner)
-            return _after_change(partner)
-    form.renew_key_if_invalid()
-    return refuse("platform/partners/credits.html", "platform/partners/_credits_form.html", form=form, **context)
-
-
-def _flash_outcome(entry, operation: str, partner: Partner) -> None:
-    if entry.replayed:
-        flash(_("Already applied: this request was received before, nothing was changed again."), "info")
-    elif operation == "recharge":
-        flash(ngettext("%(count)s credit added to %(name)s. Balance: %(balance)s.",
-                       "%(count)s credits added to %(name)s. Balance: %(balance)s.", entry.amount,
-                       count=format_credits(entry.amount), name=partner.name,
-                       balance=format_credits(entry.balance_after)), "success")
-    else:
-        flash(ngettext("%(count)s credit deducted from %(name)s. Balance: %(balance)s.",
-                       "%(count)s credits deducted from %(name)s. Balance: %(balance)s.", -entry.amount,
-                       count=format_credits(-entry.amount), name=partner.name,
-                       balance=format_credits(entry.balance_after)), "success")
+    change = partners.recharge_partner if operation == "recharge" else partners.deduct_from_partner
+    return wallet_operation(_owner(partner, partners.balance_of(partner)), operation,
+                            partial(change, current_user, partner), lambda: _after_change(partner))
 
 
 def _after_change(partner: Partner):

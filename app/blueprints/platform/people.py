@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import abort, request
 
 from app.blueprints.platform import bp
-from app.blueprints.platform.list_forms import ROLE_CHOICE_LABELS, PeopleFilterForm, ResellerFilterForm
+from app.blueprints.platform.list_forms import ROLE_CHOICE_LABELS, PeopleFilterForm
 from app.services.audit_trail import recent_actions_of
-from app.services.people.directory import enrolments_of, people_query, person, reseller_rows, resellers_query
+from app.services.people.directory import enrolments_of, people_query, person
 from app.services.people.users import role_label
 from app.web import paginate, refuse, render
 
@@ -32,12 +32,3 @@ def person_card(user_id):
     user = person(user_id) or abort(404)
     return render("platform/people/card.html", user=user, role_label=role_label, enrolments=enrolments_of(user),
                   actions=recent_actions_of(user, RECENT_ACTIONS))
-
-
-@bp.route("/resellers")
-def resellers_list():
-    form = ResellerFilterForm(formdata=request.args)
-    text = (form.q.data or "") if form.validate() else ""
-    page = paginate(resellers_query(text), per_page=PAGE_SIZE)
-    return render("platform/resellers/list.html", "platform/resellers/_rows.html", form=form, page=page,
-                  rows=reseller_rows(page.items), filtered=bool(text))

@@ -82,6 +82,9 @@ KIND_LABELS = {
     EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
     EntryKind.TRANSFER_IN.value: _l("Transfer in"),
     EntryKind.TRANSFER_OUT.value: _l("Transfer out"),
+    EntryKind.ORDER_PAYMENT.value: _l("Order paid with credit"),
+    EntryKind.RECOVERY_OUT.value: _l("Credit recovered by the reseller"),
+    EntryKind.RECOVERY_IN.value: _l("Credit recovered from a customer"),
 }
 
 # --- idempotency keys ----------------------------------------------------------
@@ -270,6 +273,69 @@ def transfer(source: Wallet, target: Wallet, amount: int, *, actor: User, note: 
                       idempotency_key=out_key, counterpart_wallet_id=target.id)
     in_entry = _move(target, amount, EntryKind.TRANSFER_IN, actor=actor, note=note,
                      idempotency_key=in_key, counterpart_wallet_id=source.id)
+    return Transfer(out_entry, in_entry)
+
+
+# --- reseller sales: orders paid with credit, credit recovered (keys owned by the app) --------
+
+
+def pay_order(wallet: Wallet, amount: int, *, order_id: int, actor: User | None, note: str = "") -> WalletEntry:
+    """A customer pays order ``order_id`` with credit: refused (nothing changes) beyond the balance.
+
+    Keyed ``order:<id>:pay``: an order is paid once, however often it is asked.
+    """
+    _check_amount(amount)
+    return _single(wallet, -amount, EntryKind.ORDER_PAYMENT, actor=actor, note=note,
+                   idempotency_key=f"order:{order_id}:pay")
+
+
+class NothingToRecover(DomainError):
+    """The customer's credit is zero: nothing was written."""
+
+
+class BalanceChanged(DomainError):
+    """The balance is not the one the confirmation showed: nothing was moved."""
+
+    def __init__(self, shown: int, now: int):
+        super().__init__(_l("The balance changed since you opened this dialog (%(shown)s then, %(now)s now). "
+                            "Nothing was moved: check the balance and confirm again.", shown=shown, now=now))
+        self.now = now
+
+
+def last_entry_id(wallet: Wallet) -> int:
+    """The id of the wallet's newest entry (0 without entries): what a shown balance was read up to."""
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(WalletEntry.id), 0)).where(WalletEntry.wallet_id == wallet.id)
+    )
+
+
+def recover_credit(customer_wallet: Wallet, reseller_wallet: Wallet, shown_balance: int, *, shown_up_to: int,
+                   actor: User, note: str = "") -> Transfer:
+    """Move a customer's whole balance, exactly ``shown_balance``, to the reseller: two linked entries.
+
+    Both wallets are locked first. Refused with nothing moved if the balance is
+    no longer ``shown_balance`` (``BalanceChanged``) or is zero
+    (``NothingToRecover``). Keyed ``recover:<wallet>:<shown_up_to>`` (the newest
+    entry when the balance was shown): the same confirmation sent twice moves once.
+    """
+    if customer_wallet.id == reseller_wallet.id:
+        raise DomainError(_l("A transfer needs two different wallets."))
+    lock_wallets(customer_wallet.id, reseller_wallet.id)
+    key = f"recover:{customer_wallet.id}:{shown_up_to}"
+    replay = _replay(customer_wallet.id, f"{key}:out", EntryKind.RECOVERY_OUT, -shown_balance)
+    if replay is not None:
+        return Transfer(replay, _replay(reseller_wallet.id, f"{key}:in", EntryKind.RECOVERY_IN, shown_balance))
+    table = Wallet.__table__
+    balance = db.session.execute(sa.select(table.c.balance).where(table.c.id == customer_wallet.id)).scalar_one()
+    if balance != shown_balance:
+        raise BalanceChanged(shown_balance, balance)
+    if balance == 0:
+        raise NothingToRecover(_l("This customer has no credit to recover: nothing was moved."))
+    out_entry = _move(customer_wallet, -balance, EntryKind.RECOVERY_OUT, actor=actor, note=note,
+                      idempotency_key=f"{key}:out", counterpart_wallet_id=reseller_wallet.id)
+    in_entry = _move(reseller_wallet, balance, EntryKind.RECOVERY_IN, actor=actor, note=note,
+                     idempotency_key=f"{key}:in", counterpart_wallet_id=customer_wallet.id,
+                     reverses_entry_id=out_entry.id)
     return Transfer(out_entry, in_entry)
 
 

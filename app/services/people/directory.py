@@ -76,14 +76,6 @@ class ResellerRow:
     balance: int
 
 
-def resellers_query(text: str = ""):
-    """Resellers by name, optionally whose name contains ``text``."""
-    query = sa.select(Reseller).order_by(sa.func.lower(Reseller.name), Reseller.id)
-    if text.strip():
-        query = query.where(sa.func.lower(Reseller.name).like(_like(text), escape="\\"))
-    return query
-
-
 def reseller_rows(resellers: list[Reseller]) -> list[ResellerRow]:
     """A page of resellers with their staff and customer counts and balance: one query for the page."""
     ids = [reseller.id for reseller in resellers]
