@@ -2,7 +2,10 @@
 
 from app.models.access import Grant, GrantOverride, GrantSourceKind, GrantStatus, grant_enrolments
 from app.models.audit import AuditEvent
-from app.models.billing import Invoice, InvoiceLine, InvoiceStatus
+from app.models.billing import (
+    ISSUED, LIVE_SEAT_STATES, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatus, Payment, PaymentKind,
+    PaymentMethod, Seat, SeatReleaseMode, SeatsOnReversal, SeatState, TaxIdKind,
+)
 from app.models.catalog import (
     Course, CoursePartner, Lesson, Offer, Product, ProductKind, ReleaseMode, ReviewMethod, product_courses,
 )
@@ -17,6 +20,8 @@ from app.models.wallets import EntryKind, Wallet, WalletEntry
 
 __all__ = [
     "FINISHED_BULK",
+    "ISSUED",
+    "LIVE_SEAT_STATES",
     "PARTICIPATING",
     "AuditEvent",
     "BulkEnrolment",
@@ -38,12 +43,16 @@ __all__ = [
     "HomeworkSubmission",
     "Invoice",
     "InvoiceLine",
+    "InvoiceNumberSequence",
     "InvoiceStatus",
     "Lesson",
     "LessonProgress",
     "Offer",
     "Partner",
     "PartnerKind",
+    "Payment",
+    "PaymentKind",
+    "PaymentMethod",
     "PlatformSettings",
     "Product",
     "ProductKind",
@@ -51,6 +60,11 @@ __all__ = [
     "Reseller",
     "ReviewMethod",
     "Role",
+    "Seat",
+    "SeatReleaseMode",
+    "SeatState",
+    "SeatsOnReversal",
+    "TaxIdKind",
     "User",
     "Wallet",
     "WalletEntry",

@@ -89,7 +89,7 @@ def seed_demo() -> None:
 
     _customer_care(admin, student)
 
-    invoice = _get_or_create(Invoice, number="2026-0001", defaults={"customer_name": "Rossi S.r.l."})
+    invoice = _get_or_create(Invoice, number="2026-0001", defaults={"payer_name": "Rossi S.r.l.", "status": "open"})
     if not invoice.lines:
         db.session.add(InvoiceLine(invoice_id=invoice.id, product_id=bundle.id, description="Office Bundle",
                                    quantity=5, unit_price_cents=19900))
