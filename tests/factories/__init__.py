@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 from tests.factories.access import AccessFactory
+from tests.factories.billing import BillingFactory
 from tests.factories.catalog import CatalogFactory
 from tests.factories.people import PASSWORD, PeopleFactory
 from tests.factories.tenancy import TenancyFactory
@@ -19,7 +20,7 @@ __all__ = ["PASSWORD", "Factory"]
 _seq = itertools.count(1)
 
 
-class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory):
+class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory, BillingFactory):
     def __init__(self, db):
         self.db = db
         self._admin = None
