@@ -49,7 +49,8 @@ def _drop_append_only_triggers():
 
 
 def _existing_invoices():
-    """Invoices written before billing existed: their totals, issue day, and each year's last number."""
+    """Invoices written before billing existed: totals, issue day, an offer per access line, free seats, and
+    each year's last number."""
     bind = op.get_bind()
     bind.execute(sa.text(
         "UPDATE invoices SET total_cents = COALESCE((SELECT SUM(quantity * unit_price_cents) FROM invoice_lines"
@@ -59,6 +60,13 @@ def _existing_invoices():
         "UPDATE invoice_lines SET offer_id = (SELECT MIN(offers.id) FROM offers"
         " WHERE offers.product_id = invoice_lines.product_id)"
         " WHERE product_id IS NOT NULL AND offer_id IS NULL"))
+    access_lines = bind.execute(sa.text(
+        "SELECT invoice_lines.id, invoice_lines.invoice_id, invoice_lines.quantity FROM invoice_lines"
+        " JOIN invoices ON invoices.id = invoice_lines.invoice_id"
+        " WHERE invoice_lines.product_id IS NOT NULL AND invoices.status <> 'cancelled'")).all()
+    for line_id, invoice_id, quantity in access_lines:  # one free seat per unit sold
+        bind.execute(sa.text("INSERT INTO invoice_seats (invoice_id, line_id, state) VALUES (:i, :l, 'free')"),
+                     [{"i": invoice_id, "l": line_id}] * quantity)
     last = {}
     for (number,) in bind.execute(sa.text("SELECT number FROM invoices WHERE number IS NOT NULL")):
         match = re.fullmatch(r"(\d{4})-(\d+)", number or "")

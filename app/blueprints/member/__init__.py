@@ -7,3 +7,4 @@ bp = Blueprint("member", __name__)
 require_roles(bp, Role.CUSTOMER, Role.STUDENT)
 
 from app.blueprints.member import routes  # noqa: E402,F401
+from app.blueprints.member import invoices  # noqa: E402,F401

@@ -8,3 +8,4 @@ require_roles(bp, Role.PLATFORM_ADMIN)
 
 from app.blueprints.platform import routes  # noqa: E402,F401
 from app.blueprints.platform import catalog, courses, partners, products, reviews, settings  # noqa: E402,F401
+from app.blueprints.platform import invoice_actions, invoices  # noqa: E402,F401

@@ -8,7 +8,7 @@ from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
-from app.models import PartnerKind
+from app.models import PartnerKind, SeatsOnReversal
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT
 
@@ -127,6 +127,13 @@ class PlatformSettingsForm(FlaskForm):
                        "unless the partner has its own threshold."),
     )
     refund_on_cancel = BooleanField(_l("Refund credits when an enrolment is cancelled"))
+    seats_on_reversal = SelectField(
+        _l("When a payment reversal leaves an invoice unpaid"),
+        choices=[SelectChoice(SeatsOnReversal.KEEP.value, _l("Keep the seats its full payment released")),
+                 SelectChoice(SeatsOnReversal.REVOKE.value, _l("Revoke the seats its full payment released"))],
+        default=SeatsOnReversal.KEEP.value,
+        description=_l("Seats released “now” never depend on payment and are always kept."),
+    )
 
 
 class CoursePricingForm(FlaskForm):
