@@ -18,6 +18,7 @@ from app.blueprints.platform.invoice_forms import CancelForm, PaymentForm, Rever
 from app.blueprints.platform.invoice_pages import (
     after_change, invoice_or_404, link_form, page_context, refused_page,
 )
+from app.models import SeatState
 from app.services import DomainError
 from app.services.billing import cancellation, payments, seats
 from app.web import apply_refusal, is_htmx, parse_id, refuse, render
@@ -109,7 +110,7 @@ def invoice_link_seat(invoice_id):
             apply_refusal(form, error)
         else:
             flash(_("%(user)s linked to %(product)s: %(state)s.", user=seat.user.email, product=seat.line.description,
-                    state=_("released") if seat.state == "released" else _("waiting for full payment")), "success")
+                    state=_("released") if seat.state == SeatState.RELEASED else _("waiting for full payment")), "success")
             return after_change(invoice, "seats", from_dialog=True)
     status = 422 if request.method == "POST" and not searching else 200
     return _dialog_page(SEAT_PAGE, SEAT_FORM, invoice, form, status, users=seats.user_choices(form.user_q.data),

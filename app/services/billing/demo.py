@@ -11,7 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Company, Invoice, Offer, Product, Role, Seat, SeatState, User
+from app.models import (
+    Company, Invoice, Offer, PaymentMethod, Product, Role, Seat, SeatReleaseMode, SeatState, TaxIdKind, User,
+)
 from app.services.access import today
 from app.services.billing import invoices, payments, seats
 from app.services.billing.invoices import InvoiceValues, LineValues
@@ -22,9 +24,9 @@ ROSSI = "Rossi S.r.l."
 ROSSI_VAT = "07643520567"
 # Rossi's people: (email, name, release mode); the first two released now, the third waits for full payment.
 ROSSI_PEOPLE = [
-    ("marco.bianchi@example.com", "Marco Bianchi", "now"),
-    ("giulia.verdi@example.com", "Giulia Verdi", "now"),
-    ("luca.neri@example.com", "Luca Neri", "after_full_payment"),
+    ("marco.bianchi@example.com", "Marco Bianchi", SeatReleaseMode.NOW),
+    ("giulia.verdi@example.com", "Giulia Verdi", SeatReleaseMode.NOW),
+    ("luca.neri@example.com", "Luca Neri", SeatReleaseMode.AFTER_FULL_PAYMENT),
 ]
 
 
@@ -71,10 +73,10 @@ def _rossi_seats(admin: User, invoice: Invoice, rossi: Company, password: str) -
         person = find_user_by_email(email) or create_user(None, email=email, role=Role.STUDENT, name=name,
                                                           password=password)
         person.company_id = rossi.id
-        seats.link_seat(admin, invoice, line_id=line.id, user_id=person.id, release_mode=mode)
+        seats.link_seat(admin, invoice, line_id=line.id, user_id=person.id, release_mode=mode.value)
     if not invoice.payments:
         payments.record_payment(admin, invoice, PaymentValues(
-            amount_cents=30000, paid_on=today(), method="bank_transfer", reference="DEMO-CRO-0001",
+            amount_cents=30000, paid_on=today(), method=PaymentMethod.BANK_TRANSFER.value, reference="DEMO-CRO-0001",
             note="First instalment"))
 
 
@@ -83,8 +85,9 @@ def _customer_invoice(admin: User, customer: User) -> None:
         return
     offer = _offer("Workplace Safety", "Standard")
     invoice = invoices.create_invoice(admin, InvoiceValues(
-        payer=f"customer:{customer.id}", tax_id_kind="it_fiscal_code", tax_id="RSSMRA85T10A562S",
+        payer=f"customer:{customer.id}", tax_id_kind=TaxIdKind.IT_FISCAL_CODE.value, tax_id="RSSMRA85T10A562S",
         address="Via Garibaldi 12, 10122 Torino TO", due_on=today() + timedelta(days=15)))
     invoices.add_line(admin, invoice, LineValues(offer_id=offer.id, quantity=2))
     invoices.issue_invoice(admin, invoice)
-    seats.link_seat(admin, invoice, line_id=invoice.lines[0].id, user_id=customer.id, release_mode="now")
+    seats.link_seat(admin, invoice, line_id=invoice.lines[0].id, user_id=customer.id,
+                    release_mode=SeatReleaseMode.NOW.value)
