@@ -476,7 +476,7 @@ def test_a_draft_is_discarded_not_cancelled(db, factory, combo):
     assert db.session.scalar(sa.select(sa.func.count(Invoice.id))) == 0
 
 
-# --- a big invoice ----------------------------------------------------------------------------------------------
+# --- the audit ----------------------------------------------------------------------------------------------------
 
 
 def test_the_audit_finds_a_seat_released_without_its_grant(db, factory, combo, students):
