@@ -10,6 +10,7 @@ from flask import Flask
 
 from app.models import Role
 from app.services import DomainError
+from app.services.billing.audit import audit_invoices
 from app.services.demo import DEMO_PASSWORD, seed_demo
 from app.services.enrolment.bulk import resume_stale_bulk_enrolments
 from app.services.ledger.wallets import audit_ledger
@@ -19,8 +20,8 @@ from app.transactions import commit
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo_command, create_admin_command, audit_ledger_command, retry_emails_command,
-                    resume_bulk_enrolments_command):
+    for command in (seed_demo_command, create_admin_command, audit_ledger_command, audit_invoices_command,
+                    retry_emails_command, resume_bulk_enrolments_command):
         app.cli.add_command(command)
 
 
@@ -58,6 +59,20 @@ def audit_ledger_command():
             click.echo(f"  wallet {p.wallet_id} {p.owner}: {p.problem}", err=True)
         sys.exit(1)
     click.echo(f"Ledger audit passed: {checked} wallets, every invariant holds.")
+
+
+@click.command("audit-invoices")
+def audit_invoices_command():
+    """Check every invoice against its payments, seats and grants; exit 1 and list the broken invoices."""
+    checked, problems = audit_invoices()
+    if problems:
+        broken = sorted({p.invoice_id for p in problems})
+        click.echo(f"Invoice audit FAILED: {len(broken)} of {checked} invoices broken.", err=True)
+        for p in problems:
+            click.echo(f"  invoice {p.invoice_id} ({p.number}): {p.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"Invoice audit passed: {checked} invoices; status matches payments, seats match quantities, "
+               "every released seat has its grant and enrolments.")
 
 
 @click.command("retry-emails")

@@ -143,7 +143,8 @@ def prepare_context(engine: sa.Engine, database_url: str) -> Context:
 # --- 2. in this process -------------------------------------------------------------------
 
 
-def measure_in_process(ctx: Context, results: dict, *, sql: bool = True, bulk: bool = True) -> None:
+def measure_in_process(ctx: Context, results: dict, *, sql: bool = True, bulk: bool = True,
+                       invoice: bool = True) -> None:
     from benchmarks import inprocess
 
     app = inprocess.make_app(sqlalchemy_url(ctx.database_url))
@@ -164,6 +165,14 @@ def measure_in_process(ctx: Context, results: dict, *, sql: bool = True, bulk: b
                                                       dict(pair.split("=", 1) for pair in body.split("&")),
                                                       htmx=route.htmx)
             results["post_statements"][route.name] = {"status": status, "statements": count}
+    if invoice:
+        from benchmarks import invoice_release
+
+        log(f"an invoice of {invoice_release.SEATS} seats released by its payment")
+        try:
+            results["invoice_seconds"] = invoice_release.release_seconds(app)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed row
+            results["errors"]["invoice release"] = repr(exc)
     if bulk:
         log(f"bulk enrolment of {len(ctx.bulk_ids):,} students (and the plain-SQL reference)")
         results["bulk"] = asdict(inprocess.bulk_enrolment(
@@ -371,6 +380,14 @@ def rows_of(results: dict) -> list[report.Row]:
         b = results["bulk"]
         rows.append(report.bulk_row(b["seconds"], b["enrolled"], b["statements"], b["reference_seconds"],
                                     b["reference_statements"], BULK_SIZE))
+    if results.get("invoice_seconds") is not None:
+        from benchmarks import invoice_release
+
+        seconds = results["invoice_seconds"]
+        ok = seconds < invoice_release.MAX_SECONDS
+        rows.append(report.Row(f"invoice of {invoice_release.SEATS} seats (3 courses each) released by its payment",
+                               f"{seconds:.1f} s, one transaction", target=f"< {invoice_release.MAX_SECONDS:g} s",
+                               verdict=report.PASS if ok else report.FAIL))
     if results.get("audit"):
         a = results["audit"]
         rows.append(report.audit_row(a["seconds"], a["rss_mb"], a["passed"], a["baseline_mb"]))
@@ -405,7 +422,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--routes", nargs="*", default=[],
                         help="only the routes whose name contains one of these words (references always run)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["sql", "bulk", "audit", "http", "exports"],
+    parser.add_argument("--skip", nargs="*", default=[], choices=["sql", "bulk", "invoice", "audit", "http", "exports"],
                         help="parts not to run")
     parser.add_argument("--drain-limit", type=float, default=60,
                         help="seconds to let requests left queued finish before restarting Aula (default 60)")
@@ -431,8 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = dataset.counts(engine)
     results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "exports": {}, "errors": {},
                      "bulk": None, "audit": None}
-    if "sql" not in args.skip or "bulk" not in args.skip:
-        measure_in_process(ctx, results, sql="sql" not in args.skip, bulk="bulk" not in args.skip)
+    if {"sql", "bulk", "invoice"} - set(args.skip):
+        measure_in_process(ctx, results, sql="sql" not in args.skip, bulk="bulk" not in args.skip,
+                           invoice="invoice" not in args.skip)
     if "audit" not in args.skip:
         measure_audit(ctx, results)
     log_dir = Path(tempfile.mkdtemp(prefix="aula-bench-logs-"))

@@ -34,9 +34,9 @@ def post_company(client, path, **data):
 @pytest.mark.parametrize(
     "raw, stored",
     [
-        ("12345678901", "12345678901"),
-        ("IT12345678901", "12345678901"),
-        ("it 123.456.789-01", "12345678901"),
+        ("12345678903", "12345678903"),
+        ("IT12345678903", "12345678903"),
+        ("it 123.456.789-03", "12345678903"),
         ("12.345.678/0001-95", "12345678000195"),
         ("12345678000195", "12345678000195"),
         ("", None),
@@ -58,6 +58,8 @@ def test_vat_numbers_are_normalised(raw, stored):
         "DE123456789",
         "12345678901x",
         "１２３４５６７８９０１",
+        "12345678901",  # partita IVA whose check digit is wrong
+        "12.345.678/0001-96",  # CNPJ whose check digit is wrong
     ],
 )
 def test_bad_vat_numbers_are_refused(raw):
@@ -73,14 +75,14 @@ def test_create_a_company(client, db, admin):
         client,
         "/partner/companies/new",
         name=" Acme  S.r.l. ",
-        vat_number="IT 123 456 789 01",
+        vat_number="IT 123 456 789 03",
         contact="Anna, anna@acme.example",
     )
     assert response.status_code == 302 and response.headers["Location"] == "/partner/companies"
     [company] = companies_of(db, admin.partner)
     assert (company.name, company.vat_number, company.contact) == (
         "Acme S.r.l.",
-        "12345678901",
+        "12345678903",
         "Anna, anna@acme.example",
     )
     event = db.session.execute(
@@ -90,7 +92,7 @@ def test_create_a_company(client, db, admin):
         event.partner_id == admin.partner.id and event.actor_id == admin.id and event.object_id == company.id
     )
     page = client.get("/partner/companies").get_data(as_text=True)
-    assert "Acme S.r.l." in page and "12345678901" in page
+    assert "Acme S.r.l." in page and "12345678903" in page
 
 
 def test_vat_and_contact_are_optional(client, db, admin):
@@ -143,7 +145,7 @@ def test_an_htmx_submit_gets_the_form_fragment_back(client, admin):
 
 
 def test_edit_a_company(client, db, admin):
-    company = svc.create_company(admin, admin.partner, "Old name", "12345678901", "old")
+    company = svc.create_company(admin, admin.partner, "Old name", "12345678903", "old")
     path = f"/partner/companies/{company.id}/edit"
     page = client.get(path).get_data(as_text=True)
     assert 'value="Old name"' in page

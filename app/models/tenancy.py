@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import StrEnum, UTCDateTime, utcnow
+from app.models.billing import SeatsOnReversal
 
 
 class PartnerKind(StrEnum):
@@ -97,7 +98,11 @@ class PlatformSettings(db.Model):
     """One row of platform-wide settings editable by the platform admin."""
 
     __tablename__ = "platform_settings"
+    __table_args__ = (SeatsOnReversal.check("seats_on_reversal", "seats_on_reversal_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     low_balance_threshold: Mapped[int] = mapped_column(sa.Integer, default=10)
     refund_on_cancel: Mapped[bool] = mapped_column(default=True)
+    # What a payment reversal that leaves an invoice unpaid does to the seats released by full payment.
+    seats_on_reversal: Mapped[str] = mapped_column(
+        sa.String(10), default=SeatsOnReversal.KEEP.value, server_default=SeatsOnReversal.KEEP.value)

@@ -18,7 +18,8 @@ from flask_babel import format_decimal, gettext, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import AuditEvent, Company, Course, Enrolment, Partner, Reseller, Role, User
+from app.i18n import format_money
+from app.models import AuditEvent, Company, Course, Enrolment, Invoice, Partner, Reseller, Role, User
 from app.services.ledger.statements import start_of_day
 from app.services.people.users import role_label
 from app.services.sales.policies import method_label
@@ -89,6 +90,20 @@ SENTENCES = {
     "order.activated": _l("%(actor)s activated the order %(number)s."),
     "order.activation_refused": _l("The order %(number)s could not be activated: %(reason)s"),
     "order.deleted": _l("%(actor)s deleted the order %(number)s."),
+    "invoice.created": _l("%(actor)s wrote a draft invoice for %(payer)s."),
+    "invoice.updated": _l("%(actor)s changed the invoice %(invoice)s."),
+    "invoice.discarded": _l("%(actor)s discarded a draft invoice for %(payer)s."),
+    "invoice.issued": _l("%(actor)s issued the invoice %(number)s, %(total)s."),
+    "invoice.cancelled": _l("%(actor)s cancelled the invoice %(number)s."),
+    "invoice.line_added": _l("%(actor)s added %(quantity)s × %(description)s to the invoice %(invoice)s."),
+    "invoice.line_removed": _l("%(actor)s removed %(description)s from the invoice %(invoice)s."),
+    "invoice.payment_recorded": _l("%(actor)s recorded a payment of %(amount)s on the invoice %(invoice)s "
+                                   "(reference %(reference)s)."),
+    "invoice.payment_reversed": _l("%(actor)s reversed a payment of %(amount)s on the invoice %(invoice)s."),
+    "seat.linked": _l("%(actor)s linked a seat of %(product)s on the invoice %(invoice)s to %(user)s."),
+    "seat.unlinked": _l("%(actor)s freed the seat of %(user)s on the invoice %(invoice)s."),
+    "seats.released": _l("Seats of the invoice %(invoice)s were released."),
+    "seats.revoked": _l("%(actor)s revoked seats of the invoice %(invoice)s."),
 }
 
 # Short names of the actions, for the filter.
@@ -151,6 +166,19 @@ ACTION_LABELS = {
     "order.activated": _l("Order activated"),
     "order.activation_refused": _l("Order activation refused"),
     "order.deleted": _l("Order deleted"),
+    "invoice.created": _l("Draft invoice written"),
+    "invoice.updated": _l("Invoice changed"),
+    "invoice.discarded": _l("Draft invoice discarded"),
+    "invoice.issued": _l("Invoice issued"),
+    "invoice.cancelled": _l("Invoice cancelled"),
+    "invoice.line_added": _l("Invoice line added"),
+    "invoice.line_removed": _l("Invoice line removed"),
+    "invoice.payment_recorded": _l("Payment recorded"),
+    "invoice.payment_reversed": _l("Payment reversed"),
+    "seat.linked": _l("Seat linked"),
+    "seat.unlinked": _l("Seat freed"),
+    "seats.released": _l("Seats released"),
+    "seats.revoked": _l("Seats revoked"),
 }
 
 # What an event may be about (the recorded object's model), for the filter.
@@ -172,6 +200,7 @@ OBJECT_LABELS = {
     "HomeworkSubmission": _l("Homework"),
     "Reseller": _l("Resellers"),
     "Order": _l("Orders"),
+    "Invoice": _l("Invoices"),
 }
 
 # Labels of the fields named in "changes", "changed", "before" and "after".
@@ -291,6 +320,7 @@ class _Names:
         reseller_ids = ids("Reseller", (e.details.get("reseller_id") for e in events
                                         if isinstance((e.details or {}).get("reseller_id"), int)))
         self.resellers = _by_id(Reseller, reseller_ids)
+        self.invoices = _by_id(Invoice, ids("Invoice"))
         self.users = _by_id(User, ids("User"))
         self.partners = _by_id(Partner, partner_ids)
         self.companies = _by_id(Company, ids("Company"))
@@ -328,6 +358,12 @@ def _line(event: AuditEvent, names: _Names) -> EventLine:
                          else reseller.name if reseller is not None else details.get("name") or "—")
     if "method" in details:
         values["method"] = method_label(details["method"])
+    if event.object_type == "Invoice":
+        invoice = names.invoices.get(event.object_id)
+        values["invoice"] = (invoice.number or gettext("draft")) if invoice is not None else details.get("number") or "—"
+    for cents, shown in (("amount_cents", "amount"), ("total_cents", "total")):
+        if isinstance(details.get(cents), int):
+            values[shown] = format_money(details[cents])
     values["object"] = _object_name(event, names, details)
     values.update(_enrolment_values(event, names, details))
     if "role" in details:

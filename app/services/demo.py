@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import (
-    Course, CoursePartner, Invoice, InvoiceLine, Lesson, Offer, Partner, PartnerKind, Product, Reseller, Role, User,
+    Course, CoursePartner, Lesson, Offer, Partner, PartnerKind, Product, Reseller, Role, User,
 )
 from app.services import access
+from app.services.billing.demo import seed_billing_demo
 from app.services.ledger import wallets
 from app.services.sales.demo import seed_sales_demo
 from app.services.tenancy.settings import settings
@@ -91,12 +92,7 @@ def seed_demo() -> None:
     _customer_care(admin, student)
     seed_sales_demo(admin, DEMO_PASSWORD)
 
-    invoice = _get_or_create(Invoice, number="2026-0001", defaults={"customer_name": "Rossi S.r.l."})
-    if not invoice.lines:
-        db.session.add(InvoiceLine(invoice_id=invoice.id, product_id=bundle.id, description="Office Bundle",
-                                   quantity=5, unit_price_cents=19900))
-        db.session.add(InvoiceLine(invoice_id=invoice.id, description="Setup fee", quantity=1,
-                                   unit_price_cents=5000))
+    seed_billing_demo(admin, customer, DEMO_PASSWORD)
     db.session.flush()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 from tests.factories.access import AccessFactory
+from tests.factories.billing import BillingFactory
 from tests.factories.catalog import CatalogFactory
 from tests.factories.people import PASSWORD, PeopleFactory
 from tests.factories.sales import SalesFactory
@@ -20,7 +21,7 @@ __all__ = ["PASSWORD", "Factory"]
 _seq = itertools.count(1)
 
 
-class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory, SalesFactory):
+class Factory(TenancyFactory, PeopleFactory, CatalogFactory, AccessFactory, SalesFactory, BillingFactory):
     def __init__(self, db):
         self.db = db
         self._admin = None

@@ -6,4 +6,4 @@ from app.models import Role
 bp = Blueprint("member", __name__)
 require_roles(bp, Role.CUSTOMER, Role.STUDENT)
 
-from app.blueprints.member import routes, shop  # noqa: E402,F401
+from app.blueprints.member import invoices, routes, shop  # noqa: E402,F401

@@ -11,7 +11,7 @@ from wtforms.validators import (
 from app import i18n
 from app.blueprints.brand_fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
 from app.blueprints.fields import WholeNumberField
-from app.models import PartnerKind
+from app.models import PartnerKind, SeatsOnReversal
 from app.web import apply_refusal
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
 from app.services.ledger.wallets import MAX_AMOUNT
@@ -131,6 +131,13 @@ class PlatformSettingsForm(FlaskForm):
                        "unless the partner has its own threshold."),
     )
     refund_on_cancel = BooleanField(_l("Refund credits when an enrolment is cancelled"))
+    seats_on_reversal = SelectField(
+        _l("When a payment reversal leaves an invoice unpaid"),
+        choices=[SelectChoice(SeatsOnReversal.KEEP.value, _l("Keep the seats its full payment released")),
+                 SelectChoice(SeatsOnReversal.REVOKE.value, _l("Revoke the seats its full payment released"))],
+        default=SeatsOnReversal.KEEP.value,
+        description=_l("Seats released “now” never depend on payment and are always kept."),
+    )
 
 
 class CoursePricingForm(FlaskForm):

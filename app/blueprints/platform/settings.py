@@ -1,4 +1,4 @@
-"""Platform-wide settings: the default low-balance threshold and refunds on cancellation."""
+"""Platform-wide settings: the default low-balance threshold, refunds on cancellation, seats on a payment reversal."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def settings():
     form = PlatformSettingsForm(obj=platform_settings.settings())
     if form.validate_on_submit():
         platform_settings.update_platform_settings(current_user, low_balance_threshold=form.low_balance_threshold.data,
-                                                   refund_on_cancel=form.refund_on_cancel.data)
+                                                   refund_on_cancel=form.refund_on_cancel.data,
+                                                   seats_on_reversal=form.seats_on_reversal.data)
         flash(_("Settings saved."), "success")
         return redirect(url_for("platform.settings"))
     if form.is_submitted():

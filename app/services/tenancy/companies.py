@@ -7,7 +7,6 @@ never found, listed or changed through it.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-import re
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +16,7 @@ from app.models import Company, Partner, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.people.names import check_name
+from app.services.billing.tax_ids import TaxIdInvalid, normalise_company_vat
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
@@ -27,35 +27,21 @@ class CompanyNameTaken(DomainError):
     pass
 
 
-class InvalidVatNumber(DomainError):
-    field = "vat_number"
-    pass
+# A company's VAT number is checked by the one home of tax ids (billing.tax_ids), check digit included.
+InvalidVatNumber = TaxIdInvalid
 
 
 class NotYourCompany(DomainError):
     pass
 
 
-_VAT_SEPARATORS = re.compile(r"[\s./\-]+")
-
-
 def normalise_vat_number(raw: str | None) -> str | None:
-    """An Italian partita IVA (11 digits, optional "IT") or a Brazilian CNPJ (14 digits).
+    """An Italian partita IVA (11 digits, optional "IT") or a Brazilian CNPJ (14), its check digits right.
 
-    Spaces, dots, dashes and slashes are dropped; the result is the digits
-    only, or None when nothing was given. Anything else is ``InvalidVatNumber``.
+    Spaces, dots, dashes and slashes are dropped; None when nothing was given;
+    anything else is refused on the ``vat_number`` field.
     """
-    value = _VAT_SEPARATORS.sub("", raw or "").upper()
-    if not value:
-        return None
-    if value.startswith("IT"):
-        digits = value[2:]
-        if len(digits) == 11 and digits.isascii() and digits.isdigit():
-            return digits
-        raise InvalidVatNumber(_l('Enter an Italian partita IVA (11 digits, optionally after "IT") or a Brazilian CNPJ (14 digits).'))
-    if value.isascii() and value.isdigit() and len(value) in (11, 14):
-        return value
-    raise InvalidVatNumber(_l('Enter an Italian partita IVA (11 digits, optionally after "IT") or a Brazilian CNPJ (14 digits).'))
+    return normalise_company_vat(raw, field="vat_number")
 
 
 def _clean(text: str | None) -> str:

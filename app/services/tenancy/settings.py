@@ -1,11 +1,11 @@
-"""Platform-wide settings (one row) and what they decide: low-balance threshold, refund on cancel."""
+"""Platform-wide settings (one row) and what they decide: low-balance threshold, refund on cancel, seats on reversal."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Partner, PlatformSettings, User
+from app.models import Partner, PlatformSettings, SeatsOnReversal, User
 from app.services import DomainError, audit
 
 
@@ -24,12 +24,19 @@ def low_balance_threshold(partner: Partner) -> int:
     return settings().low_balance_threshold
 
 
-def update_platform_settings(actor: User, *, low_balance_threshold: int, refund_on_cancel: bool) -> PlatformSettings:
-    """The default low-balance threshold and whether a cancelled enrolment is refunded."""
+def update_platform_settings(actor: User, *, low_balance_threshold: int, refund_on_cancel: bool,
+                             seats_on_reversal: str | None = None) -> PlatformSettings:
+    """The default low-balance threshold, whether a cancelled enrolment is refunded, and whether a payment
+    reversal that leaves an invoice unpaid keeps or revokes the seats full payment released (None: unchanged)."""
     if not isinstance(low_balance_threshold, int) or low_balance_threshold < 0:
         raise DomainError(str(_l("The threshold must be a whole number, 0 or more.")))
+    if seats_on_reversal is not None and seats_on_reversal not in SeatsOnReversal.values():
+        raise DomainError(_l("Choose whether released seats are kept or revoked."), field="seats_on_reversal")
     row = settings()
     changes = {}
+    if seats_on_reversal is not None and row.seats_on_reversal != seats_on_reversal:
+        changes["seats_on_reversal"] = [row.seats_on_reversal, seats_on_reversal]
+        row.seats_on_reversal = seats_on_reversal
     if row.low_balance_threshold != low_balance_threshold:
         changes["low_balance_threshold"] = [row.low_balance_threshold, low_balance_threshold]
     if bool(row.refund_on_cancel) != bool(refund_on_cancel):

@@ -44,6 +44,7 @@
       if (d) { event.preventDefault(); d.close(); }
       return;
     }
+    if (event.target.closest("[data-print]")) { window.print(); return; }
     var dismiss = event.target.closest("[data-bs-dismiss='toast']");
     if (dismiss) {
       var t = dismiss.closest(".toast");
