@@ -14,7 +14,7 @@ Public API (functions add and flush; the caller commits once):
 - ``find_grant(source)``, ``grants_of(user)``.
 - ``override_settings(actor, grant, {field: value}, *, reason)``, ``reset_to_offer(actor, grant, fields, *, reason)``,
   ``override_history(grant)``, ``current_overrides(grant)`` (latest row per field); field names in ``Field``;
-  ``INHERIT`` as a value resets one field.
+  ``INHERIT`` as a value resets one field; ``clean_reason(reason)`` the one rule for a change's why.
 - ``effective_settings(grant) -> AccessSettings``; ``offer_settings(offer)``; ``settings_after(grant, changes,
   *, offer=None)`` the settings unsaved changes would give (checked as saving checks them; nothing written).
 - ``lesson_states(enrolment, today=None, *, grant=None) -> list[LessonState]``; ``lesson_state(enrolment, lesson)``;
@@ -36,7 +36,7 @@ from app.services.access.resolver import (  # noqa: F401
     LessonState, State, current_start_date, lesson_state, lesson_states, preview_states,
 )
 from app.services.access.settings import (  # noqa: F401
-    INHERIT, AccessSettings, Field, SettingsInvalid, current_overrides, effective_settings, offer_settings,
+    INHERIT, AccessSettings, Field, SettingsInvalid, check_offer, clean_reason, current_overrides, effective_settings, offer_settings,
     override_history, override_settings, reset_to_offer, settings_after,
 )
 from app.services.access.sources import GrantSource  # noqa: F401
