@@ -139,8 +139,20 @@ def timeline_query(user: User):
     )
 
 
-def grants_by_id(user: User) -> dict[int, Grant]:
-    """The contact's grants by id, product and offer loaded (to name them on the timeline)."""
-    return {grant.id: grant for grant in db.session.execute(
+@dataclass
+class TimelineSubjects:
+    """The contact's grants and enrolments by id, to name what each timeline entry is about."""
+
+    grants: dict[int, Grant]
+    enrolments: dict[int, Enrolment]
+
+
+def timeline_subjects(user: User) -> TimelineSubjects:
+    """Two queries, whatever the number of entries."""
+    grants = db.session.execute(
         sa.select(Grant).where(Grant.user_id == user.id)
-        .options(sa.orm.joinedload(Grant.product), sa.orm.joinedload(Grant.offer))).scalars()}
+        .options(sa.orm.joinedload(Grant.product), sa.orm.joinedload(Grant.offer))).scalars()
+    enrolments = db.session.execute(
+        sa.select(Enrolment).where(Enrolment.user_id == user.id).options(sa.orm.joinedload(Enrolment.course))
+    ).scalars()
+    return TimelineSubjects({g.id: g for g in grants}, {e.id: e for e in enrolments})
