@@ -10,6 +10,7 @@ from app.models import Lesson, Offer, Product, Role
 from app.services.catalog import lessons as lesson_svc
 from app.services.catalog import products as product_svc
 from tests.conftest import csrf_token
+from tests.querycount import count_queries
 
 
 @pytest.fixture
@@ -104,26 +105,6 @@ def test_the_course_list_is_searchable_and_paginated_with_constant_queries(clien
             assert client.get(f"/platform/courses?page={page}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
-
-
-class count_queries:
-    def __init__(self, app):
-        self.app = app
-        self.statements = []
-
-    def __enter__(self):
-        from app.extensions import db
-
-        self.engine = db.engine
-        sa.event.listen(self.engine, "before_cursor_execute", self._count)
-        return self.statements
-
-    def _count(self, conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            self.statements.append(statement)
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 @pytest.mark.parametrize("data, field, message", [

@@ -232,7 +232,7 @@ def test_completing_every_lesson_issues_the_certificate(client, db, factory, stu
 
 
 def test_my_courses_are_paginated_with_constant_queries(client, db, factory, student, app):
-    from tests.test_catalog_admin import count_queries
+    from tests.querycount import count_queries
 
     for _ in range(25):
         product, offer = factory.product(factory.course())
