@@ -81,3 +81,12 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+# The CRM's contact list is sorted by name (then id); its search matches names and emails
+# anywhere in the text, which only a trigram index serves (PostgreSQL's pg_trgm; SQLite scans).
+sa.Index("ix_users_lower_name_id", sa.func.lower(User.name), User.id)
+sa.Index("ix_users_name_trgm", sa.func.lower(User.name).label("lower_name"), postgresql_using="gin",
+         postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+sa.Index("ix_users_email_trgm", sa.func.lower(User.email).label("lower_email"), postgresql_using="gin",
+         postgresql_ops={"lower_email": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
