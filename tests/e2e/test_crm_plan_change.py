@@ -39,8 +39,10 @@ def test_the_admin_changes_the_students_plan_then_removes_the_delays(browser, ow
         admin.wait_for_url("**/platform/", wait_until="networkidle")
         admin.locator("nav.navbar").get_by_role("link", name="CRM").click()
         admin.wait_for_load_state("networkidle")
-        admin.get_by_label("Search contacts").fill("student@example")
+        with admin.expect_response(lambda response: "/platform/crm?q=student" in response.url):
+            admin.get_by_label("Search contacts").fill("student@example")  # htmx, as one types
         expect(admin.locator("#contact-rows tbody tr")).to_have_count(1)
+        assert "q=student" in admin.url
         admin.get_by_role("link", name="Sara Student").click()
         admin.wait_for_load_state("networkidle")
         expect(admin.locator("#grants")).to_contain_text(OLD)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    PARTICIPATING, AuditEvent, Enrolment, Grant, GrantStatus, Lesson, LessonProgress, User, grant_enrolments,
+    PARTICIPATING, AuditEvent, Enrolment, Grant, GrantStatus, Lesson, LessonProgress, Offer, User, grant_enrolments,
 )
 
 
@@ -130,9 +130,9 @@ def timeline_query(user: User):
     return (
         sa.select(AuditEvent)
         .where(sa.or_(
-            sa.and_(AuditEvent.object_type == "Grant", AuditEvent.object_id.in_(grant_ids)),
-            sa.and_(AuditEvent.object_type == "Enrolment", AuditEvent.object_id.in_(enrolment_ids)),
-            sa.and_(AuditEvent.object_type == "Offer", AuditEvent.action == "offer.updated", inherited_offer),
+            sa.and_(AuditEvent.object_type == Grant.__name__, AuditEvent.object_id.in_(grant_ids)),
+            sa.and_(AuditEvent.object_type == Enrolment.__name__, AuditEvent.object_id.in_(enrolment_ids)),
+            sa.and_(AuditEvent.object_type == Offer.__name__, AuditEvent.action == "offer.updated", inherited_offer),
         ))
         .options(sa.orm.joinedload(AuditEvent.actor))
         .order_by(AuditEvent.id.desc())
