@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models import Company, Course, Enrolment, Grant, GrantStatus, Product, User, grant_enrolments
@@ -20,7 +21,9 @@ QUERY_MAX = 100
 
 
 def _has_access():
-    return sa.or_(sa.exists().where(Grant.user_id == User.id), sa.exists().where(Enrolment.user_id == User.id))
+    """Holds or held a grant or an enrolment: one semi-join (two correlated EXISTS made PostgreSQL
+    estimate a cost high enough to JIT-compile every count, half a second on 50,000 users)."""
+    return User.id.in_(sa.union_all(sa.select(Grant.user_id), sa.select(Enrolment.user_id)))
 
 
 def _matching_ids(q: str):
@@ -42,13 +45,29 @@ def _matching_ids(q: str):
     )
 
 
+def _matching(q: str):
+    """The search as a condition on users.id.
+
+    On PostgreSQL the matching ids are gathered once into an array (an InitPlan the planner cannot
+    size), so the matches are fetched by primary key and sorted: never the name index walked row by
+    row against the match set, which a misestimate turned into seconds on 50,000 users. SQLite
+    materialises ``IN (subquery)`` by itself.
+    """
+    ids = _matching_ids(q)
+    if db.session.get_bind().dialect.name == "postgresql":
+        matched = ids.subquery()
+        array = sa.cast(sa.select(sa.func.array_agg(matched.c.id)).scalar_subquery(), postgresql.ARRAY(sa.Integer))
+        return User.id == sa.any_(array)
+    return User.id.in_(ids)
+
+
 def contacts_query(q: str | None = None):
     """Contacts by name (then id), optionally those matching ``q``, with company, partner and reseller loaded."""
     query = sa.select(User).where(_has_access()).options(
         sa.orm.joinedload(User.company), sa.orm.joinedload(User.partner), sa.orm.joinedload(User.reseller))
     q = " ".join((q or "").split())[:QUERY_MAX]
     if q:
-        query = query.where(User.id.in_(_matching_ids(q)))
+        query = query.where(_matching(q))
     return query.order_by(sa.func.lower(User.name), User.id)
 
 
