@@ -95,7 +95,8 @@ def crm_add_product(user_id):
             form.renew_key()
         else:
             flash(_("%(product)s · %(offer)s given to %(name)s, starting %(date)s.", product=grant.product.name,
-                    offer=grant.offer.name, name=contact.display_name, date=format_date(grant.start_date, "long")), "success")
+                    offer=grant.offer.name, name=contact.display_name,
+                    date=format_date(grant.start_date, "long")), "success")
             return _after_change(contact)
     return _add_product_page(contact, form, status=422)
 
@@ -157,7 +158,8 @@ def crm_edit_order(user_id, grant_id):
     contact = _contact_or_404(user_id)
     sheet = orders.order_sheet(_grant_or_404(contact, grant_id))
     if request.method == "GET":
-        return _order_page(contact, sheet, order_form(sheet), shown=orders.preview(sheet.grant, orders.current_values(sheet)))
+        shown = orders.preview(sheet.grant, orders.current_values(sheet))
+        return _order_page(contact, sheet, order_form(sheet), shown=shown)
     form = order_form(sheet, request.form)
     if not form.validate():
         return _order_page(contact, sheet, form, status=422)
@@ -179,5 +181,6 @@ def crm_order_preview(user_id, grant_id):
     sheet = orders.order_sheet(_grant_or_404(contact, grant_id))
     form = order_form(sheet, request.form)
     shown = _preview(form, sheet.grant) if form.validate() else None
-    return render_with_status(200 if shown else 422, "platform/crm/edit_order.html", "platform/crm/_order_preview.html",
-                              contact=contact, grant=sheet.grant, sheet=sheet, form=form, shown=shown)
+    return render_with_status(200 if shown else 422, "platform/crm/edit_order.html",
+                              "platform/crm/_order_preview.html", contact=contact, grant=sheet.grant, sheet=sheet,
+                              form=form, shown=shown)

@@ -36,7 +36,7 @@ from app.services.access.resolver import (  # noqa: F401
     LessonState, State, current_start_date, lesson_state, lesson_states, preview_states,
 )
 from app.services.access.settings import (  # noqa: F401
-    INHERIT, AccessSettings, Field, SettingsInvalid, check_offer, clean_reason, current_overrides, effective_settings, offer_settings,
-    override_history, override_settings, reset_to_offer, settings_after,
+    INHERIT, AccessSettings, Field, SettingsInvalid, check_offer, clean_reason, current_overrides,
+    effective_settings, offer_settings, override_history, override_settings, reset_to_offer, settings_after,
 )
 from app.services.access.sources import GrantSource  # noqa: F401

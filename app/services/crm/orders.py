@@ -97,7 +97,8 @@ def _shown(settings: AccessSettings, position: int, start: date) -> int | date |
 def _positions(grant: Grant) -> list[tuple[int, tuple[str, ...]]]:
     """Each lesson position of the product's courses, with the titles at that position (one query)."""
     rows = db.session.execute(
-        sa.select(Lesson.position, Lesson.title).join(product_courses, product_courses.c.course_id == Lesson.course_id)
+        sa.select(Lesson.position, Lesson.title)
+        .join(product_courses, product_courses.c.course_id == Lesson.course_id)
         .where(product_courses.c.product_id == grant.product_id).order_by(Lesson.position, Lesson.course_id)
     ).all()
     titles: dict[int, list[str]] = {}
