@@ -207,3 +207,29 @@ def test_a_grant_starts_today_in_the_platform_time_zone_by_default(db, factory, 
     monkeypatch.setattr(participation, "today", lambda now=None: date(2026, 7, 4))
     product, offer = factory.product()
     assert factory.grant(student, product, offer).start_date == date(2026, 7, 4)
+
+
+def test_revoking_says_first_which_enrolments_it_would_end(db, factory, student):
+    shared, own = factory.course(), factory.course()
+    product, offer = factory.product(shared, own)
+    other_product, other_offer = factory.product(shared)
+    grant = factory.grant(student, product, offer)
+    factory.grant(student, other_product, other_offer)
+    ending = access.enrolments_ending_with(grant)
+    assert [e.course_id for e in ending] == [own.id]
+    assert [e.course_id for e in access.revoke_grant(None, grant)] == [own.id]
+    assert access.enrolments_ending_with(grant) == []
+
+
+def test_a_revocation_and_a_manual_grant_keep_their_reason_in_the_audit_trail(db, factory, student):
+    from app.models import AuditEvent
+
+    product, offer = factory.product()
+    grant = access.grant_product(None, student, product, offer, source=access.GrantSource.manual("why-1"),
+                                 reason="upgrade asked by phone")
+    access.revoke_grant(None, grant, reason="refunded")
+    events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.object_type == "Grant",
+                                                            AuditEvent.object_id == grant.id)
+                                .order_by(AuditEvent.id)).scalars().all()
+    assert [(e.action, e.details["reason"]) for e in events] == [
+        ("grant.created", "upgrade asked by phone"), ("grant.revoked", "refunded")]

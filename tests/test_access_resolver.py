@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from app.models import Lesson, LessonProgress, Role
+from app.models import Lesson, LessonProgress, Offer, Role
 from app.services import access
 from app.services.access import participation
 from app.services.access.settings import SettingsInvalid
@@ -207,8 +207,125 @@ def test_a_later_change_to_the_offer_reaches_every_field_not_overridden(db, fact
 
 def test_one_lessons_release_can_be_overridden(db, factory, student):
     grant, enrolment = _granted(factory, db, student, release_delays=[0, 7, 14, 21])
-    access.override_settings(None, grant, {access.Field.lesson_release(3): 0}, reason="early access")
-    assert _states(enrolment, START) == [S.OPEN, S.SCHEDULED, S.OPEN, S.SCHEDULED]
+    access.override_settings(None, grant, {access.Field.lesson_release(2): 0}, reason="early access")
+    assert _states(enrolment, START) == [S.OPEN, S.OPEN, S.SCHEDULED, S.SCHEDULED]
+
+
+def test_a_lesson_cannot_be_released_before_the_one_before_it(db, factory, student):
+    grant, _ = _granted(factory, db, student, release_delays=[0, 7, 14, 21])
+    with pytest.raises(SettingsInvalid, match="each lesson opens on or after the one before") as refused:
+        access.override_settings(None, grant, {access.Field.lesson_release(3): 0}, reason="early access")
+    assert refused.value.field == "lesson_release:3"
+    assert access.override_history(grant) == []
+
+
+def test_moving_a_lesson_later_than_the_next_blames_the_lesson_moved(db, factory, student):
+    grant, _ = _granted(factory, db, student, release_delays=[0, 7, 14, 21])
+    with pytest.raises(SettingsInvalid) as refused:
+        access.override_settings(None, grant, {access.Field.lesson_release(2): 20}, reason="later")
+    assert refused.value.field == "lesson_release:2"
+
+
+def test_a_fixed_date_before_the_grants_start_is_refused(db, factory, student):
+    grant, _ = _granted(factory, db, student, release_mode="dates",
+                        release_dates=["2026-03-02", "2026-03-09", "2026-03-16"])
+    with pytest.raises(SettingsInvalid, match="before the start date") as refused:
+        access.override_settings(None, grant, {access.Field.lesson_release(1): START - timedelta(days=1)},
+                                 reason="earlier")
+    assert refused.value.field == "lesson_release:1"
+
+
+def test_fixed_dates_may_move_earlier_or_later_in_order(db, factory, student):
+    grant, enrolment = _granted(factory, db, student, release_mode="dates",
+                                release_dates=["2026-03-02", "2026-03-09", "2026-03-16"])
+    access.override_settings(None, grant, {access.Field.lesson_release(1): date(2026, 3, 5),
+                                           access.Field.lesson_release(2): date(2026, 3, 5)}, reason="moved")
+    assert [i.opens_on for i in access.lesson_states(enrolment, START)] == [
+        date(2026, 3, 5), date(2026, 3, 5), date(2026, 3, 16), date(2026, 3, 16)]
+
+
+def test_a_negative_delay_for_one_lesson_names_that_lesson(db, factory, student):
+    grant, _ = _granted(factory, db, student, release_delays=[0, 7, 14, 21])
+    with pytest.raises(SettingsInvalid, match="Lesson 3: a delay cannot be negative") as refused:
+        access.override_settings(None, grant, {access.Field.lesson_release(3): -2}, reason="typo")
+    assert refused.value.field == "lesson_release:3"
+
+
+def test_a_revoked_grants_settings_no_longer_change(db, factory, student):
+    grant, _ = _granted(factory, db, student)
+    access.revoke_grant(None, grant)
+    with pytest.raises(SettingsInvalid, match="removed"):
+        access.override_settings(None, grant, {access.Field.REMOVE_DELAYS: True}, reason="too late")
+
+
+def test_settings_after_unsaved_changes_write_nothing(db, factory, student):
+    grant, _ = _granted(factory, db, student, lessons_available=2, release_delays=[0, 7])
+    access.override_settings(None, grant, {access.Field.LESSONS_AVAILABLE: 3}, reason="vip")
+    after = access.settings_after(grant, {access.Field.REMOVE_DELAYS: True,
+                                          access.Field.LESSONS_AVAILABLE: access.INHERIT})
+    assert (after.remove_delays, after.lessons_available) == (True, 2)
+    assert len(access.override_history(grant)) == 1
+    assert access.effective_settings(grant).lessons_available == 3
+
+
+def test_settings_after_refuse_what_saving_would_refuse(db, factory, student):
+    grant, _ = _granted(factory, db, student)
+    with pytest.raises(SettingsInvalid) as refused:
+        access.settings_after(grant, {access.Field.LESSONS_AVAILABLE: 99})
+    assert refused.value.field == "lessons_available"
+
+
+def test_settings_after_on_an_offer_of_another_product_are_refused(db, factory, student):
+    grant, _ = _granted(factory, db, student)
+    _, foreign = factory.product()
+    with pytest.raises(SettingsInvalid, match="another product") as refused:
+        access.settings_after(grant, {}, offer=foreign)
+    assert refused.value.field == "offer"
+
+
+def test_the_preview_runs_the_resolver_on_unsaved_settings(db, factory, student):
+    grant, enrolment = _granted(factory, db, student, release_delays=[0, 7, 14, 21])
+    _done(db, enrolment, 1)
+    settings = access.settings_after(grant, {access.Field.REMOVE_DELAYS: True})
+    assert [i.state for i in access.preview_states(enrolment, grant, settings, START)] == [S.DONE] + [S.OPEN] * 3
+    assert _states(enrolment, START) == [S.DONE, S.SCHEDULED, S.SCHEDULED, S.SCHEDULED]
+
+
+def test_a_preview_of_a_grant_that_does_not_govern_changes_nothing(db, factory, student):
+    course = _course(factory, db, 4)
+    old_product, drip = factory.product(course, release_delays=[0, 7, 14, 21])
+    new_product, also_drip = factory.product(course, release_delays=[0, 7, 14, 21])
+    older = factory.grant(student, old_product, drip, start_date=START)
+    factory.grant(student, new_product, also_drip, start_date=START)
+    settings = access.settings_after(older, {access.Field.REMOVE_DELAYS: True})
+    states = access.preview_states(older.enrolments[0], older, settings, START)
+    assert [i.state for i in states] == [S.OPEN, S.SCHEDULED, S.SCHEDULED, S.SCHEDULED]
+
+
+def test_the_current_start_date_is_the_governing_grants(db, factory, student):
+    grant, enrolment = _granted(factory, db, student)
+    assert access.current_start_date(student, [enrolment.course]) == START
+    assert access.current_start_date(student, [factory.course()]) is None
+
+
+def test_changing_the_offer_keeps_the_overrides_and_follows_the_new_offer_elsewhere(db, factory, student):
+    course = _course(factory, db, 4)
+    product, drip = factory.product(course, release_delays=[0, 7, 14, 21], lessons_available=2)
+    grant = factory.grant(student, product, drip, start_date=START)
+    access.override_settings(None, grant, {access.Field.LESSONS_AVAILABLE: 3}, reason="vip")
+    everything = Offer(product_id=product.id, name="All", price_cents=0, lessons_available=1)
+    db.session.add(everything)
+    db.session.flush()
+    access.change_offer(factory.platform_admin(), grant, everything, reason="upgrade")
+    assert _states(grant.enrolments[0], START) == [S.OPEN, S.OPEN, S.OPEN, S.BEYOND]
+
+
+def test_an_offer_of_another_product_cannot_be_laid_under_a_grant(db, factory, student):
+    grant, _ = _granted(factory, db, student)
+    _, foreign = factory.product()
+    with pytest.raises(SettingsInvalid, match="another product"):
+        access.change_offer(None, grant, foreign, reason="mistake")
+    assert grant.offer_id != foreign.id
 
 
 @pytest.mark.parametrize("changes, field", [

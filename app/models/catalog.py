@@ -136,3 +136,10 @@ class Offer(db.Model):
     checkpoints_enabled: Mapped[bool] = mapped_column(default=False)
 
     product = relationship("Product", back_populates="offers")
+
+
+# The CRM finds contacts by a product's name or a paid course's title anywhere in it (PostgreSQL's pg_trgm).
+sa.Index("ix_products_name_trgm", sa.func.lower(Product.name).label("lower_name"), postgresql_using="gin",
+         postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+sa.Index("ix_courses_title_trgm", sa.func.lower(Course.title).label("lower_title"), postgresql_using="gin",
+         postgresql_ops={"lower_title": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

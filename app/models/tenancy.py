@@ -82,6 +82,9 @@ class Company(db.Model):
 # A partner's company names are unique ignoring case (the service says so first;
 # this index settles a race between two requests).
 sa.Index("uq_companies_partner_lower_name", Company.partner_id, sa.func.lower(Company.name), unique=True)
+# The CRM finds contacts by their company's name anywhere in it (PostgreSQL's pg_trgm).
+sa.Index("ix_companies_name_trgm", sa.func.lower(Company.name).label("lower_name"), postgresql_using="gin",
+         postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
 class Reseller(db.Model):

@@ -106,3 +106,12 @@ class StudentImport(db.Model):
     rows: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The CRM's contact list is sorted by name (then id); its search matches names and emails
+# anywhere in the text, which only a trigram index serves (PostgreSQL's pg_trgm; SQLite scans).
+sa.Index("ix_users_lower_name_id", sa.func.lower(User.name), User.id)
+sa.Index("ix_users_name_trgm", sa.func.lower(User.name).label("lower_name"), postgresql_using="gin",
+         postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+sa.Index("ix_users_email_trgm", sa.func.lower(User.email).label("lower_email"), postgresql_using="gin",
+         postgresql_ops={"lower_email": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

@@ -75,6 +75,8 @@ SENTENCES = {
     "grant.created": _l("%(actor)s gave %(user)s the product %(product)s with the offer %(offer)s."),
     "grant.revoked": _l("%(actor)s removed the access of %(user)s to %(product)s."),
     "grant.settings_overridden": _l("%(actor)s changed one participant's access settings: %(reason)s."),
+    "grant.offer_changed": _l("%(actor)s moved an access to %(product)s from the offer %(previous_offer)s to "
+                              "%(offer)s: %(reason)s."),
     "homework.submitted": _l("%(actor)s handed in the homework of the lesson %(lesson)s."),
     "homework.accepted": _l("%(actor)s accepted the homework of %(student)s for the lesson %(lesson)s."),
     "homework.returned": _l("%(actor)s sent back the homework of %(student)s for the lesson %(lesson)s."),
@@ -151,6 +153,7 @@ ACTION_LABELS = {
     "grant.created": _l("Access given"),
     "grant.revoked": _l("Access removed"),
     "grant.settings_overridden": _l("Access settings changed"),
+    "grant.offer_changed": _l("Access moved to another offer"),
     "homework.submitted": _l("Homework handed in"),
     "homework.accepted": _l("Homework accepted"),
     "homework.returned": _l("Homework sent back"),

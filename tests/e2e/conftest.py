@@ -8,6 +8,7 @@ REDIS_URL reaches it, so it runs on the embedded defaults of DESIGN.md §3.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -113,15 +115,14 @@ commit()
     return emails
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL of a gunicorn serving the seeded demo; stopped at the end, pass or fail."""
-    instance_dir = tmp_path_factory.mktemp("e2e-instance")
+@contextlib.contextmanager
+def serve_demo(instance_dir: Path, setup_scripts: tuple[str, ...] = ()) -> Iterator[tuple[str, dict[str, str]]]:
+    """A freshly migrated and seeded demo served by gunicorn: (base URL, its environment); stopped at the end."""
     env = _server_env(instance_dir)
-    LIVE_ENV.update(env)
     _run([str(BIN / "flask"), "db", "upgrade"], env)
     _run([str(BIN / "flask"), "seed-demo"], env)
-    _run([str(BIN / "python"), "-c", _FAILED_EMAIL], env)
+    for script in setup_scripts:
+        _run([str(BIN / "python"), "-c", script], env)
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -134,10 +135,26 @@ def live_server(tmp_path_factory):
     )
     try:
         _wait_for_health(proc, base_url, log_path)
-        yield base_url
+        yield base_url, env
     finally:
         _stop(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of a gunicorn serving the seeded demo, shared by the whole browser run."""
+    with serve_demo(tmp_path_factory.mktemp("e2e-instance"), (_FAILED_EMAIL,)) as (base_url, env):
+        LIVE_ENV.update(env)
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A demo served for one module alone: for tests that change the demo for good (the demo student's plan),
+    so the other browser tests still find the demo as seeded, whatever order they run in."""
+    with serve_demo(tmp_path_factory.mktemp("e2e-own-instance")) as (base_url, _env):
+        yield base_url
 
 
 def _wait_for_health(proc: subprocess.Popen, base_url: str, log_path: Path, timeout: float = 30) -> None:

@@ -8,5 +8,5 @@ require_roles(bp, Role.PLATFORM_ADMIN)
 
 from app.blueprints.platform import routes  # noqa: E402,F401
 from app.blueprints.platform import (  # noqa: E402,F401
-    audit, catalog, courses, invoice_actions, invoices, partners, people, products, resellers, reviews, settings,
+    audit, catalog, courses, crm, invoice_actions, invoices, partners, people, products, resellers, reviews, settings,
 )

@@ -20,10 +20,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Enrolment, Grant, GrantStatus, Offer, Product, ProductKind, User, grant_enrolments
+from app.models import (
+    PARTICIPATING, Enrolment, Grant, GrantStatus, Offer, Product, ProductKind, User, grant_enrolments,
+)
 from app.models.base import utcnow
 from app.services import DomainError, audit
 from app.services.access import participation
+from app.services.access.settings import check_offer, clean_reason
 from app.services.access.sources import GrantSource
 
 
@@ -58,14 +61,15 @@ def _check(product: Product, offer: Offer) -> None:
 
 
 def grant_product(actor: User | None, user: User, product: Product, offer: Offer, *, source: GrantSource,
-                  start_date: date | None = None) -> Grant:
+                  start_date: date | None = None, reason: str | None = None) -> Grant:
     """Give ``user`` the product's courses under ``offer``; the same ``source`` again returns the first grant.
 
     ``start_date`` (default: today in the platform's time zone) is the day
     release delays count from. Every course of the product gets one
     participating enrolment, linked to the grant. Raises GrantRefused
     (product not of kind access, without courses, offer of another product)
-    and SourceAlreadyUsed (the source granted something else).
+    and SourceAlreadyUsed (the source granted something else). ``reason``
+    (a manual grant's why) goes to the audit trail.
     """
     existing = find_grant(source)
     if existing is not None:
@@ -95,14 +99,14 @@ def grant_product(actor: User | None, user: User, product: Product, offer: Offer
     db.session.expire(grant, ["enrolments"])
     audit.record(actor, "grant.created", grant, user=user.email, product=product.name, offer=offer.name,
                  source=str(source), start_date=grant.start_date.isoformat(),
-                 enrolments=[e.id for e in enrolments])
+                 enrolments=[e.id for e in enrolments], reason=reason)
     return grant
 
 
-def revoke_grant(actor: User | None, grant: Grant) -> list[Enrolment]:
+def revoke_grant(actor: User | None, grant: Grant, *, reason: str | None = None) -> list[Enrolment]:
     """Revoke the grant; end (keeping progress) each of its enrolments nothing else holds. Returns those ended.
 
-    Revoking a revoked grant changes nothing.
+    Revoking a revoked grant changes nothing. ``reason`` goes to the audit trail.
     """
     participation.lock_participant(grant.user)
     db.session.refresh(grant, ["status"])
@@ -114,8 +118,36 @@ def revoke_grant(actor: User | None, grant: Grant) -> list[Enrolment]:
     db.session.flush()
     ended = [enrolment for enrolment in grant.enrolments if participation.end_if_unheld(enrolment)]
     audit.record(actor, "grant.revoked", grant, user=grant.user.email, product=grant.product.name,
-                 ended=[e.id for e in ended])
+                 offer=grant.offer.name, ended=[e.id for e in ended], reason=reason)
     return ended
+
+
+def enrolments_ending_with(grant: Grant) -> list[Enrolment]:
+    """The enrolments revoking ``grant`` would end: those nothing else (another grant, a partner) holds."""
+    if not grant.is_active:
+        return []
+    return [enrolment for enrolment in grant.enrolments
+            if enrolment.status in PARTICIPATING and not participation.is_held(enrolment, besides=grant)]
+
+
+def change_offer(actor: User | None, grant: Grant, offer: Offer, *, reason: str) -> Grant:
+    """Lay the grant's settings on another offer of its product; the participant's overrides stay.
+
+    Every field the participant does not override follows the new offer from now on.
+    """
+    reason = clean_reason(reason)
+    if not grant.is_active:
+        raise GrantRefused(_l("This access was removed: its settings no longer change."))
+    check_offer(grant, offer)
+    if offer.id == grant.offer_id:
+        return grant
+    before = grant.offer
+    grant.offer_id = offer.id
+    db.session.flush()
+    db.session.expire(grant, ["offer"])
+    audit.record(actor, "grant.offer_changed", grant, user_id=grant.user_id, product=grant.product.name,
+                 offer=offer.name, previous_offer=before.name, reason=reason)
+    return grant
 
 
 def grants_of(user: User, *, include_revoked: bool = False) -> list[Grant]:

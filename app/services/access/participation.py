@@ -97,11 +97,11 @@ def active_grants_holding(enrolment: Enrolment) -> list[Grant]:
     ).scalars().all()
 
 
-def is_held(enrolment: Enrolment) -> bool:
-    """Whether a partner's payment or an active grant still holds the enrolment."""
+def is_held(enrolment: Enrolment, *, besides: Grant | None = None) -> bool:
+    """Whether a partner's payment or an active grant (other than ``besides``) still holds the enrolment."""
     if enrolment.partner_id is not None and enrolment.status != EnrolmentStatus.CANCELLED.value:
         return True
-    return bool(active_grants_holding(enrolment))
+    return any(besides is None or grant.id != besides.id for grant in active_grants_holding(enrolment))
 
 
 def end_if_unheld(enrolment: Enrolment) -> bool:

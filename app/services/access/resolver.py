@@ -17,7 +17,8 @@ grant's start date; "remove all delays" opens every lesson within the lessons
 available. The settings are those of the newest active grant holding the
 enrolment (``effective_settings``), or, for an enrolment only a partner paid
 for, ``PARTNER_ENROLMENT_SETTINGS``. Every page, URL guard, preview and email
-asks this module; a preview passes an unsaved ``grant`` (and enrolment).
+asks this module; a preview passes an unsaved ``grant`` (and enrolment), or
+unsaved settings of a saved grant (``preview_states``, the CRM's order edit).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Enrolment, Grant, Lesson, LessonProgress
+from app.models import Enrolment, Grant, Lesson, LessonProgress, User
 from app.services.access import participation
 from app.services.access.settings import PARTNER_ENROLMENT_SETTINGS, AccessSettings, effective_settings
 
@@ -120,6 +121,32 @@ def lesson_states(enrolment: Enrolment, today: date | None = None, *, grant: Gra
     """Each lesson of the enrolment's course with its state, in order. ``today`` defaults to the platform's."""
     return resolve(_lessons(enrolment), governing_access(enrolment, grant), _done_ids(enrolment),
                    today or participation.today())
+
+
+def preview_states(enrolment: Enrolment, grant: Grant, settings: AccessSettings, today: date | None = None
+                   ) -> list[LessonState]:
+    """The enrolment's lesson states as they would be were ``grant``'s settings ``settings`` (nothing written).
+
+    Only the grant that governs the enrolment decides it: when a newer active grant
+    holds the enrolment, ``settings`` change nothing the participant sees.
+    """
+    access = governing_access(enrolment)
+    if access.grant is not None and access.grant.id == grant.id:
+        access = Access(settings, grant.start_date, grant)
+    return resolve(_lessons(enrolment), access, _done_ids(enrolment), today or participation.today())
+
+
+def current_start_date(user: User, courses) -> date | None:
+    """The day release delays count from for the user in the first of ``courses`` they take part in.
+
+    That is the start date of the grant governing their enrolment (or the enrolment's own,
+    when only a partner paid for it); None when they take part in none of the courses.
+    """
+    for course in courses:
+        enrolment = participation.participating_enrolment(user, course)
+        if enrolment is not None:
+            return governing_access(enrolment).start_date
+    return None
 
 
 def lesson_state(enrolment: Enrolment, lesson: Lesson, today: date | None = None) -> LessonState | None:

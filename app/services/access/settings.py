@@ -115,21 +115,25 @@ def check_lessons_available(value, longest: int) -> int | None:
     return value
 
 
+def check_delay(delay, number: int, field: str) -> int:
+    """One lesson's delay in days (``number``: the lesson, for the message)."""
+    if not isinstance(delay, int) or isinstance(delay, bool):
+        raise SettingsInvalid(_l("Lesson %(n)s: a delay is a whole number of days.", n=number), field=field)
+    if delay < 0:
+        raise SettingsInvalid(_l("Lesson %(n)s: a delay cannot be negative (%(value)s days).",
+                                 n=number, value=delay), field=field)
+    if delay > MAX_DELAY_DAYS:
+        raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number, max=MAX_DELAY_DAYS), field=field)
+    return delay
+
+
 def check_delays(values, longest: int) -> list[int]:
     delays = list(values or [])
     if len(delays) > max(longest, 1):
         raise SettingsInvalid(_l("%(count)s delays given, but the course has %(n)s lessons: one per lesson at most.",
                                  count=len(delays), n=longest), field="release_delays")
     for number, delay in enumerate(delays, start=1):
-        if not isinstance(delay, int) or isinstance(delay, bool):
-            raise SettingsInvalid(_l("Lesson %(n)s: a delay is a whole number of days.", n=number),
-                                  field="release_delays")
-        if delay < 0:
-            raise SettingsInvalid(_l("Lesson %(n)s: a delay cannot be negative (%(value)s days).",
-                                     n=number, value=delay), field="release_delays")
-        if delay > MAX_DELAY_DAYS:
-            raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number, max=MAX_DELAY_DAYS),
-                                  field="release_delays")
+        check_delay(delay, number, "release_delays")
         if number > 1 and delay < delays[number - 2]:
             raise SettingsInvalid(_l("Lesson %(n)s opens before lesson %(before)s (%(value)s days < %(prev)s): "
                                      "each lesson opens on or after the one before it.",
@@ -138,17 +142,23 @@ def check_delays(values, longest: int) -> list[int]:
     return delays
 
 
+def check_date(day, number: int, field: str) -> date:
+    """One lesson's release date (``number``: the lesson, for the message)."""
+    if not isinstance(day, date):
+        raise SettingsInvalid(_l("Lesson %(n)s: not a date.", n=number), field=field)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise SettingsInvalid(_l("Lesson %(n)s: choose a date between %(first)s and %(last)s.",
+                                 n=number, first=FIRST_YEAR, last=LAST_YEAR), field=field)
+    return day
+
+
 def check_dates(values, longest: int) -> list[date]:
     dates = list(values or [])
     if len(dates) > max(longest, 1):
         raise SettingsInvalid(_l("%(count)s dates given, but the course has %(n)s lessons: one per lesson at most.",
                                  count=len(dates), n=longest), field="release_dates")
     for number, day in enumerate(dates, start=1):
-        if not isinstance(day, date):
-            raise SettingsInvalid(_l("Lesson %(n)s: not a date.", n=number), field="release_dates")
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise SettingsInvalid(_l("Lesson %(n)s: choose a date between %(first)s and %(last)s.",
-                                     n=number, first=FIRST_YEAR, last=LAST_YEAR), field="release_dates")
+        check_date(day, number, "release_dates")
         if number > 1 and day < dates[number - 2]:
             raise SettingsInvalid(_l("The dates are out of order: lesson %(n)s (%(day)s) is before lesson "
                                      "%(before)s (%(prev)s).", n=number, day=day.isoformat(), before=number - 1,
@@ -201,14 +211,16 @@ def current_overrides(grant: Grant) -> dict[str, GrantOverride]:
     return latest
 
 
-def effective_settings(grant: Grant) -> AccessSettings:
-    """The grant's offer's defaults overlaid by the latest override of each field."""
-    settings = offer_settings(grant.offer)
+def _overridden_values(grant: Grant) -> dict[str, object]:
+    """The stored value of every field the grant overrides now (reset fields left out)."""
+    return {name: row.value for name, row in current_overrides(grant).items() if not row.inherit}
+
+
+def overlay(base: AccessSettings, values: Mapping[str, object]) -> AccessSettings:
+    """``base`` with each field's value, as an override row stores it, laid over it."""
+    settings = base
     releases = {}
-    for name, row in current_overrides(grant).items():
-        if row.inherit:
-            continue
-        value = row.value
+    for name, value in values.items():
         if name == Field.LESSONS_AVAILABLE:
             settings = replace(settings, lessons_available=value)
         elif name == Field.RELEASE_SCHEDULE:
@@ -232,7 +244,39 @@ def effective_settings(grant: Grant) -> AccessSettings:
     return settings
 
 
-# --- overrides ------------------------------------------------------------------------
+def effective_settings(grant: Grant) -> AccessSettings:
+    """The grant's offer's defaults overlaid by the latest override of each field."""
+    return overlay(offer_settings(grant.offer), _overridden_values(grant))
+
+
+# --- rules of a change ----------------------------------------------------------------
+
+
+def clean_reason(reason: str | None, missing=None) -> str:
+    """The reason of a change, on one line; refused when empty (``missing``: the words) or too long."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise SettingsInvalid(missing or _l("Say why."), field="reason")
+    if len(reason) > REASON_MAX:
+        raise SettingsInvalid(_l("At most %(n)s characters.", n=REASON_MAX), field="reason")
+    return reason
+
+
+def check_offer(grant: Grant, offer: Offer | None) -> Offer:
+    """An offer the grant may take: one of the grant's own product."""
+    if offer is None:
+        raise SettingsInvalid(_l("Choose an offer."), field="offer")
+    if offer.product_id != grant.product_id:
+        raise SettingsInvalid(_l("This offer belongs to another product."), field="offer")
+    return offer
+
+
+def _is_release(name: str) -> bool:
+    return name == Field.RELEASE_SCHEDULE or name.startswith("lesson_release:")
+
+
+def _position(name: str) -> int:
+    return int(name.split(":", 1)[1])
 
 
 def _stored(name: str, value, longest: int):
@@ -251,35 +295,95 @@ def _stored(name: str, value, longest: int):
     if name == Field.REVIEW_METHOD:
         return check_review_method(value)
     if name.startswith("lesson_release:"):
+        position = _position(name)
+        if isinstance(value, date):
+            return {"date": check_date(value, position, name).isoformat()}
+        return {"delay": check_delay(value, position, name)}
+    raise SettingsInvalid(_l("Unknown setting."), field=name)
+
+
+def _checked_name(name: str, longest: int) -> str:
+    known = name in (Field.LESSONS_AVAILABLE, Field.RELEASE_SCHEDULE, Field.REMOVE_DELAYS, Field.REVIEW_METHOD,
+                     Field.CHECKPOINTS)
+    if not known and not name.startswith("lesson_release:"):
+        raise SettingsInvalid(_l("Unknown setting."), field=name)
+    if name.startswith("lesson_release:"):
         position = name.split(":", 1)[1]
         if not position.isdigit() or not 1 <= int(position) <= longest:
             raise SettingsInvalid(_l("No such lesson."), field=name)
-        if isinstance(value, date):
-            return {"date": check_dates([value], 1)[0].isoformat()}
-        return {"delay": check_delays([value], 1)[0]}
-    raise SettingsInvalid(_l("Unknown setting."), field=name)
+    return name
+
+
+def _check_schedule(settings: AccessSettings, start: date, changed: Mapping[str, object], longest: int) -> None:
+    """A changed release is not before the start, and each lesson still opens on or after the one before."""
+    if not any(_is_release(name) for name in changed):
+        return
+    for name, value in changed.items():
+        if name.startswith("lesson_release:") and isinstance(value, dict) and "date" in value:
+            if date.fromisoformat(value["date"]) < start:
+                raise SettingsInvalid(_l("Lesson %(n)s: %(day)s is before the start date (%(start)s).",
+                                         n=_position(name), day=value["date"], start=start.isoformat()), field=name)
+    schedule = replace(settings, remove_delays=False)
+    previous = None
+    for position in range(1, longest + 1):
+        day = schedule.release_day(position, start) or start
+        if previous is not None and day < previous:
+            blamed = position if Field.lesson_release(position) in changed or \
+                Field.lesson_release(position - 1) not in changed else position - 1
+            raise SettingsInvalid(_l("Lesson %(n)s would open on %(day)s, before lesson %(before)s (%(prev)s): "
+                                     "each lesson opens on or after the one before it.",
+                                     n=position, day=day.isoformat(), before=position - 1, prev=previous.isoformat()),
+                                  field=Field.lesson_release(blamed))
+        previous = day
+
+
+def _after(grant: Grant, changes: Mapping[str, object], offer: Offer) -> tuple[AccessSettings, dict[str, object]]:
+    """Check every change; return the settings they give and the values to store (``INHERIT`` for a reset)."""
+    longest = longest_course(grant.product_id)
+    checked = {}
+    for name, value in changes.items():
+        _checked_name(name, longest)
+        checked[name] = INHERIT if value is INHERIT else _stored(name, value, longest)
+    values = _overridden_values(grant)
+    for name, value in checked.items():
+        if value is INHERIT:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    settings = overlay(offer_settings(check_offer(grant, offer)), values)
+    _check_schedule(settings, grant.start_date, checked, longest)
+    return settings, checked
+
+
+def settings_after(grant: Grant, changes: Mapping[str, object], *, offer: Offer | None = None) -> AccessSettings:
+    """The grant's effective settings were ``changes`` saved (and its offer ``offer``): nothing is written.
+
+    Every value is checked as ``override_settings`` checks it (SettingsInvalid), so a preview
+    refuses what saving would refuse, with the same words.
+    """
+    return _after(grant, changes, offer or grant.offer)[0]
+
+
+# --- overrides ------------------------------------------------------------------------
 
 
 def override_settings(actor: User | None, grant: Grant, changes: Mapping[str, object], *, reason: str
                       ) -> list[GrantOverride]:
     """Append one override row per changed field (``INHERIT`` as a value: back to the offer's).
 
-    Every value is checked first: one bad value and nothing is written.
+    Every value is checked first, and the schedule they give (a changed release is not
+    before the grant's start; each lesson opens on or after the one before): one bad
+    value and nothing is written. A revoked grant's settings no longer change.
     """
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise SettingsInvalid(_l("Say why the settings change."), field="reason")
-    if len(reason) > REASON_MAX:
-        raise SettingsInvalid(_l("At most %(n)s characters.", n=REASON_MAX), field="reason")
-    longest = longest_course(grant.product_id)
-    rows = []
-    for name, value in changes.items():
-        if value is INHERIT:
-            rows.append(GrantOverride(grant_id=grant.id, field=name, value=None, inherit=True,
-                                      actor_id=actor.id if actor else None, reason=reason))
-        else:
-            rows.append(GrantOverride(grant_id=grant.id, field=name, value=_stored(name, value, longest),
-                                      inherit=False, actor_id=actor.id if actor else None, reason=reason))
+    reason = clean_reason(reason, _l("Say why the settings change."))
+    if not grant.is_active:
+        raise SettingsInvalid(_l("This access was removed: its settings no longer change."))
+    _settings, checked = _after(grant, changes, grant.offer)
+    rows = [
+        GrantOverride(grant_id=grant.id, field=name, value=None if value is INHERIT else value,
+                      inherit=value is INHERIT, actor_id=actor.id if actor else None, reason=reason)
+        for name, value in checked.items()
+    ]
     for row in rows:
         db.session.add(row)
     db.session.flush()

@@ -102,12 +102,22 @@
     if (event.target && event.target.type === "checkbox") syncAllOffWhileChecked();
   });
 
+  // A <dialog> that htmx fills (a link with hx-target on it, e.g. the CRM's "+ Product") opens once its
+  // content arrives, focused on its first field; the same link without JavaScript opens a page.
+  function openFilledDialog(target) {
+    if (!target || target.tagName !== "DIALOG" || target.open || typeof target.showModal !== "function") return;
+    target.showModal();
+    var first = target.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
     autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
+    openFilledDialog(event.detail && event.detail.target);
   });
 
   // A new action clears the toasts of the previous one, so an old "enrolled" toast never sits next
