@@ -3,17 +3,19 @@
 Events store codes (``enrolment.created``) and JSON details; ``describe`` and ``detail_items``
 turn them into sentences and labelled values when the trail is read, so each reader sees
 them in their own language. A new action needs a line in ``ACTIONS`` and a label for each
-new detail key in ``FIELDS``: ``tests/test_audit_descriptions.py`` fails until it has them.
+new detail key in ``FIELDS``: ``tests/test_i18n_catalog.py`` fails until it has them.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
-from flask_babel import format_decimal, get_translations, gettext, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, get_translations, gettext, lazy_gettext as _l
 
 from app.extensions import db
-from app.i18n import N_
-from app.models import AuditEvent, User
+from app.i18n import N_, format_money
+from app.models import AuditEvent, GrantSourceKind, HomeworkStatus, ReleaseMode, ReviewMethod, User
 
 
 def record(actor: User | None, action: str, obj=None, *, partner_id: int | None = None, **details) -> AuditEvent:
@@ -74,6 +76,18 @@ ACTIONS = {
     "lesson.updated": N_("Changed the lesson %(title)s"),
     "lesson.moved": N_("Moved the lesson %(title)s"),
     "lesson.deleted": N_("Deleted the lesson %(title)s"),
+    "course.created": N_("Created the course %(title)s"),
+    "course.updated": N_("Changed the course %(title)s"),
+    "product.created": N_("Created the product %(name)s"),
+    "product.updated": N_("Changed the product %(name)s"),
+    "offer.created": N_("Created the offer %(name)s of %(product)s"),
+    "offer.updated": N_("Changed the offer %(name)s of %(product)s"),
+    "grant.created": N_("Gave %(user)s access to %(product)s with the offer %(offer)s"),
+    "grant.revoked": N_("Removed the access of %(user)s to %(product)s"),
+    "grant.settings_overridden": N_("Changed a participant's access settings"),
+    "homework.submitted": N_("Handed in the homework of the lesson %(lesson)s"),
+    "homework.accepted": N_("Accepted the homework of %(student)s for the lesson %(lesson)s"),
+    "homework.returned": N_("Sent back the homework of %(student)s for the lesson %(lesson)s"),
 }
 
 # Names of the recorded objects (the model's class name).
@@ -88,6 +102,10 @@ OBJECTS = {
     "WalletEntry": _l("Wallet entry"),
     "EmailMessage": _l("Email"),
     "PlatformSettings": _l("Platform settings"),
+    "Product": _l("Product"),
+    "Offer": _l("Offer"),
+    "Grant": _l("Access"),
+    "HomeworkSubmission": _l("Homework"),
 }
 
 # Labels of detail keys, and of the fields named in "changes" and "changed".
@@ -103,45 +121,69 @@ FIELDS = {
     "certificate": _l("Certificate"),
     "changed": _l("Changed"),
     "changes": _l("Changes"),
+    "checkpoints": _l("Checkpoints"),
+    "checkpoints_enabled": _l("Checkpoints"),
     "company_id": _l("Company"),
     "confirmed_price": _l("Confirmed price"),
     "contact": _l("Contact"),
     "course": _l("Course"),
     "course_id": _l("Course"),
+    "courses": _l("Courses"),
     "created": _l("Created"),
     "credits": _l("Credits"),
+    "date": _l("Date"),
     "date_from": _l("From"),
     "date_to": _l("To"),
+    "delay": _l("Delay (days)"),
     "default_locale": _l("Default language"),
     "description": _l("Description"),
     "domain": _l("Domain"),
     "email": _l("Email"),
     "enrolled": _l("Enrolled"),
+    "enrolments": _l("Enrolments"),
+    "ended": _l("Enrolments ended"),
     "error": _l("Error"),
+    "fields": _l("Settings"),
     "filename": _l("File"),
     "format": _l("Format"),
     "has_homework": _l("Homework"),
     "is_checkpoint": _l("Checkpoint"),
     "kind": _l("Kind"),
+    "lesson": _l("Lesson"),
+    "lessons_available": _l("Lessons available"),
     "logo_url": _l("Logo URL"),
     "low_balance_threshold": _l("Low-balance threshold"),
     "name": _l("Name"),
     "needed": _l("Needed"),
+    "offer": _l("Offer"),
     "partners": _l("Partners"),
     "position": _l("Position"),
     "price": _l("Price"),
+    "price_cents": _l("Price"),
+    "product": _l("Product"),
     "reason": _l("Reason"),
     "recipient": _l("Recipient"),
     "refund_on_cancel": _l("Refund on cancellation"),
     "refunded": _l("Refunded"),
+    "release_dates": _l("Release dates"),
+    "release_delays": _l("Delays (days)"),
+    "release_mode": _l("Release schedule"),
+    "release_schedule": _l("Release schedule"),
+    "remove_delays": _l("Remove all delays"),
     "report": _l("Report"),
+    "review_method": _l("Homework review"),
     "role": _l("Role"),
     "rows": _l("Rows"),
     "skipped": _l("Skipped"),
+    "source": _l("Source"),
+    "start_date": _l("Start date"),
+    "status": _l("Status"),
     "student": _l("Student"),
     "title": _l("Title"),
     "to_enrol": _l("To enrol"),
     "total_cost": _l("Total cost"),
+    "user": _l("User"),
+    "user_id": _l("User"),
     "value": _l("Value per enrolment"),
     "vat_number": _l("VAT number"),
     "via": _l("How"),
@@ -157,9 +199,29 @@ VALUES = {
                "price_changed": _l("The price changed since the confirmation")},
     "via": {"link": _l("The emailed link")},
     "error": {"unexpected": _l("An unexpected error")},
+    "status": {HomeworkStatus.PENDING.value: _l("Waiting for review"),
+               HomeworkStatus.ACCEPTED.value: _l("Accepted"),
+               HomeworkStatus.RETURNED.value: _l("Sent back")},
+    "review_method": {ReviewMethod.AUTOMATIC.value: _l("Automatic"),
+                      ReviewMethod.TEACHER.value: _l("By a teacher"),
+                      ReviewMethod.NONE.value: _l("No homework")},
+    "source": {GrantSourceKind.ORDER_LINE.value: _l("Order line"),
+               GrantSourceKind.INVOICE_SEAT.value: _l("Invoice seat"),
+               GrantSourceKind.MANUAL.value: _l("Added by hand"),
+               GrantSourceKind.PARTNER_ENROLMENT.value: _l("Partner enrolment")},
+    "release_mode": {ReleaseMode.DELAYS.value: _l("Delays after the start date"),
+                     ReleaseMode.DATES.value: _l("Fixed dates")},
 }
 # Codes shown as they are (file formats).
 UPPERCASE_VALUES = {"format"}
+# Integer cents, shown as money in the platform's currency.
+MONEY_VALUES = {"price_cents"}
+# ISO dates, shown as the reader writes dates.
+DATE_VALUES = {"start_date", "date"}
+# An access setting's override back to the offer's value is stored as this code
+# (app.services.access.settings); one lesson's release is the setting "lesson_release:<position>".
+INHERITED = "inherit"
+LESSON_RELEASE = "lesson_release:"
 
 
 def describe(event: AuditEvent) -> str:
@@ -198,6 +260,8 @@ def detail_items(event: AuditEvent) -> list[tuple[str, str]]:
 
 def _label(key: str) -> str:
     label = FIELDS.get(key)
+    if label is None and key.startswith(LESSON_RELEASE) and key[len(LESSON_RELEASE):].isdigit():
+        return gettext("Release of lesson %(n)s", n=format_decimal(int(key[len(LESSON_RELEASE):])))
     return str(label) if label is not None else key.replace("_", " ")
 
 
@@ -207,7 +271,20 @@ def _value(key: str, value) -> str:
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if isinstance(value, int):
-        return format_decimal(value)
+        return format_money(value) if key in MONEY_VALUES else format_decimal(value)
+    if value == INHERITED:
+        return gettext("The offer's value")
+    if key == "release_schedule" and isinstance(value, dict) and "mode" in value:
+        return f"{_value('release_mode', value['mode'])}: {_value(key, value.get('values') or [])}"
+    if key == "source" and isinstance(value, str) and ":" in value:
+        kind, _sep, source_id = value.partition(":")
+        coded = VALUES["source"].get(kind)
+        return f"{coded} {source_id}" if coded is not None else value
+    if key in DATE_VALUES and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
     if isinstance(value, dict):
         return "; ".join(f"{_label(k)}: {_value(k, v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
