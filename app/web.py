@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.jinja_env.filters["credits"] = i18n.format_credits
     app.jinja_env.filters["money"] = i18n.format_money
+    app.jinja_env.filters["filesize"] = i18n.format_file_size
     # "1 credit", "2 credits": the counted phrase by each language's plural rule.
     app.jinja_env.globals["credits_text"] = i18n.credits_text
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
