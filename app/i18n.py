@@ -103,7 +103,7 @@ def format_file_size(size: int | None) -> str:
     """A file's size with the locale's decimal mark: "820 bytes", "1,5 KB", "2,3 MB" (1 KB = 1024 bytes)."""
     size = size or 0
     if size < 1024:
-        return ngettext("%(num)s byte", "%(num)s bytes", size, num=format_decimal(size))
+        return ngettext("%(num)s byte", "%(num)s bytes", size)  # under 1024: no grouping
     if size < 1024 * 1024:
         return gettext("%(size)s KB", size=format_decimal(round(size / 1024, 1)))
     return gettext("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
