@@ -36,7 +36,7 @@ from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.i18n import format_credits
+from app.i18n import credits_text, format_credits
 from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
 from app.services import DomainError
 
@@ -133,8 +133,8 @@ def _replay(wallet_id: int, key: str | None, kind: EntryKind, delta: int) -> Wal
             "This request key was already used for another wallet: nothing was changed."))
     if (entry.kind, entry.amount) != (kind.value, delta):
         raise IdempotencyKeyReused(_l(
-            "This request key was already used for another operation (%(kind)s of %(n)s credits): "
-            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind), n=abs(entry.amount)))
+            "This request key was already used for another operation (%(kind)s of %(credits)s): "
+            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind), credits=credits_text(abs(entry.amount))))
     entry.replayed = True
     return entry
 
@@ -145,7 +145,7 @@ def _check_amount(amount: int) -> None:
     if amount <= 0:
         raise InvalidAmount(_l("The amount must be a positive whole number."))
     if amount > MAX_AMOUNT:
-        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=MAX_AMOUNT))
+        raise InvalidAmount(_l("The amount may be at most %(n)s.", n=format_credits(MAX_AMOUNT)))
 
 
 def _move(
@@ -165,7 +165,7 @@ def _move(
     if delta > 0:
         current = db.session.execute(sa.select(table.c.balance).where(table.c.id == wallet.id)).scalar_one()
         if current + delta > MAX_BALANCE:  # the row is locked: this read cannot go stale
-            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=MAX_BALANCE))
+            raise InvalidAmount(_l("A wallet may hold at most %(n)s credits.", n=format_credits(MAX_BALANCE)))
     new_balance = db.session.execute(
         sa.update(table)
         .where(table.c.id == wallet.id, table.c.balance + delta >= 0)
