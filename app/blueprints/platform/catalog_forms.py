@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,6 +13,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.blueprints.fields import WholeNumberField
+from app.blueprints.money_field import MoneyField
 from app.blueprints.wallet_history import DayField
 from app.models import ReleaseMode, ReviewMethod
 from app.services.catalog.lessons import BODY_MAX, DESCRIPTION_MAX, TITLE_MAX, URL_MAX
@@ -46,29 +46,6 @@ class LessonForm(FlaskForm):
 
 class MoveLessonForm(FlaskForm):
     direction = StringField(validators=[DataRequired(), AnyOf(["up", "down"])])
-
-
-class MoneyField(StringField):
-    """An amount in the platform's currency typed as 149, 149.50 or 149,50; ``data`` is integer cents."""
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "").strip().replace(" ", "")
-        self.raw_text = raw
-        self.data = None
-        if not raw:
-            return
-        text = raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw
-        if not re.fullmatch(r"-?\d{1,9}(\.\d{1,2})?", text) or not text.isascii():
-            raise ValueError(_l("Enter an amount such as 149 or 149.50."))
-        try:
-            self.data = int(Decimal(text) * 100)
-        except InvalidOperation:
-            raise ValueError(_l("Enter an amount such as 149 or 149.50.")) from None
-
-    def _value(self):
-        if getattr(self, "raw_text", None):
-            return self.raw_text
-        return f"{self.data / 100:.2f}" if isinstance(self.data, int) else ""
 
 
 class NumberListField(StringField):
