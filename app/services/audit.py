@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, get_translations, gettext, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, get_translations, gettext, lazy_gettext as _l, lazy_pgettext
 
 from app.extensions import db
 from app.i18n import N_, format_money
@@ -199,10 +199,11 @@ VALUES = {
                "price_changed": _l("The price changed since the confirmation")},
     "via": {"link": _l("The emailed link")},
     "error": {"unexpected": _l("An unexpected error")},
+    # Adjectives agree with their noun in Italian and Portuguese: a context each.
     "status": {HomeworkStatus.PENDING.value: _l("Waiting for review"),
-               HomeworkStatus.ACCEPTED.value: _l("Accepted"),
-               HomeworkStatus.RETURNED.value: _l("Sent back")},
-    "review_method": {ReviewMethod.AUTOMATIC.value: _l("Automatic"),
+               HomeworkStatus.ACCEPTED.value: lazy_pgettext("homework status", "Accepted"),
+               HomeworkStatus.RETURNED.value: lazy_pgettext("homework status", "Sent back")},
+    "review_method": {ReviewMethod.AUTOMATIC.value: lazy_pgettext("homework review", "Automatic"),
                       ReviewMethod.TEACHER.value: _l("By a teacher"),
                       ReviewMethod.NONE.value: _l("No homework")},
     "source": {GrantSourceKind.ORDER_LINE.value: _l("Order line"),
