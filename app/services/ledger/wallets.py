@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 import sqlalchemy as sa
 
@@ -76,7 +76,8 @@ class InvalidRequestKey(DomainError):
 
 
 KIND_LABELS = {
-    EntryKind.RECHARGE.value: _l("Recharge"),
+    # A kind of entry (a noun: "Recarga"), not the button that makes one ("Recarregar").
+    EntryKind.RECHARGE.value: lazy_pgettext("wallet entry kind", "Recharge"),
     EntryKind.DEDUCTION.value: _l("Deduction"),
     EntryKind.ENROLMENT_DEBIT.value: _l("Enrolment"),
     EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
