@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, get_translations, gettext, lazy_gettext as _l, lazy_pgettext
+from flask_babel import format_date, format_decimal, get_translations, gettext
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.extensions import db
 from app.i18n import N_, format_money

@@ -110,8 +110,10 @@ def check_lessons_available(value, longest: int) -> int | None:
                               field=Field.LESSONS_AVAILABLE)
     if value > longest:
         raise SettingsInvalid(lazy_ngettext(
-            "Only %(num)s lesson exists: %(value)s cannot be available. Leave it empty to make all lessons available.",
-            "Only %(num)s lessons exist: %(value)s cannot be available. Leave it empty to make all lessons available.",
+            "Only %(num)s lesson exists: %(value)s cannot be available. "
+            "Leave it empty to make all lessons available.",
+            "Only %(num)s lessons exist: %(value)s cannot be available. "
+            "Leave it empty to make all lessons available.",
             longest, value=value),
                               field=Field.LESSONS_AVAILABLE)
     return value
@@ -132,11 +134,12 @@ def check_delays(values, longest: int) -> list[int]:
             raise SettingsInvalid(_l("Lesson %(n)s: a delay cannot be negative (%(value)s days).",
                                      n=number, value=delay), field="release_delays")
         if delay > MAX_DELAY_DAYS:
-            raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number, max=format_decimal(MAX_DELAY_DAYS)),
+            raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number,
+                                     max=format_decimal(MAX_DELAY_DAYS)),
                                   field="release_delays")
         if number > 1 and delay < delays[number - 2]:
-            raise SettingsInvalid(_l("Lesson %(n)s opens before lesson %(before)s (delay %(value)s < %(prev)s): "
-                                     "each lesson opens on or after the one before it.",
+            raise SettingsInvalid(_l("Lesson %(n)s opens before lesson %(before)s "
+                                     "(delay %(value)s < %(prev)s): each lesson opens on or after the one before it.",
                                      n=number, before=number - 1, value=delay, prev=delays[number - 2]),
                                   field="release_delays")
     return delays

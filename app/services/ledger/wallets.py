@@ -135,7 +135,8 @@ def _replay(wallet_id: int, key: str | None, kind: EntryKind, delta: int) -> Wal
     if (entry.kind, entry.amount) != (kind.value, delta):
         raise IdempotencyKeyReused(_l(
             "This request key was already used for another operation (%(kind)s of %(credits)s): "
-            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind), credits=credits_text(abs(entry.amount))))
+            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind),
+            credits=credits_text(abs(entry.amount))))
     entry.replayed = True
     return entry
 
