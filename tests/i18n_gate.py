@@ -184,7 +184,8 @@ class DataWords:
         if self._pattern is None:
             phrases = sorted(self.phrases, key=len, reverse=True)
             alternatives = "|".join(re.escape(phrase) for phrase in phrases)
-            self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if phrases else None
+            self._pattern = (re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+                             if phrases else None)
         return self._pattern.sub(" ", text) if self._pattern else text
 
     def leftovers(self, texts: list[str]) -> list[str]:

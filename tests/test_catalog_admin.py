@@ -164,10 +164,10 @@ def test_an_admin_builds_a_combo_product_with_two_offers(client, db, factory, ad
     assert "€149.50" in page
 
 
-def _offer_post(client, product, token, **changes):
+def _offer_post(client, product, token, headers=None, **changes):
     data = {"csrf_token": token, "name": "Plan", "price": "10", "lessons_available": "", "release_mode": "delays",
             "release_delays": "", "release_dates": "", "review_method": "automatic", **changes}
-    return client.post(f"/platform/products/{product.id}/offers/new", data=data)
+    return client.post(f"/platform/products/{product.id}/offers/new", data=data, headers=headers or {})
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -193,9 +193,8 @@ def test_bad_offer_input_is_refused_in_place(client, db, factory, admin, changes
 def test_an_offer_price_is_typed_with_the_readers_separators(client, db, factory, admin):
     product, _ = factory.product(factory.course())
     token = csrf_token(client, f"/platform/products/{product.id}/offers/new")
-    response = client.post(f"/platform/products/{product.id}/offers/new", headers={"Accept-Language": "it"}, data={
-        "csrf_token": token, "name": "Annuale", "price": "1.234,50", "lessons_available": "",
-        "release_mode": "delays", "release_delays": "", "release_dates": "", "review_method": "automatic"})
+    response = _offer_post(client, product, token, name="Annuale", price="1.234,50",
+                           headers={"Accept-Language": "it"})
     assert response.status_code == 302
     offer = db.session.execute(sa.select(Offer).where(Offer.name == "Annuale")).scalar_one()
     assert offer.price_cents == 123450
