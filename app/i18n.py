@@ -21,7 +21,7 @@ from babel import Locale
 from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from babel.numbers import format_decimal as format_decimal_in, parse_decimal
 from flask import current_app
-from flask_babel import format_currency, format_decimal, get_locale, lazy_gettext as _l, ngettext
+from flask_babel import format_currency, format_decimal, get_locale, gettext, lazy_gettext as _l, ngettext
 
 
 def N_(message: str) -> str:
@@ -97,6 +97,16 @@ def credits_text(value: int | None) -> str:
     """"1 credit", "2 credits" (and "0 crediti", "0 crédito") by the language's plural rule."""
     value = value or 0
     return ngettext("%(count)s credit", "%(count)s credits", value, count=format_credits(value))
+
+
+def format_file_size(size: int | None) -> str:
+    """A file's size with the locale's decimal mark: "820 bytes", "1,5 KB", "2,3 MB" (1 KB = 1024 bytes)."""
+    size = size or 0
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)  # under 1024: no grouping
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(round(size / 1024, 1)))
+    return gettext("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
 
 
 def format_money(cents: int | None, currency: str | None = None) -> str:

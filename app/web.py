@@ -126,6 +126,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.jinja_env.filters["credits"] = i18n.format_credits
     app.jinja_env.filters["money"] = i18n.format_money
+    app.jinja_env.filters["filesize"] = i18n.format_file_size
     # "1 credit", "2 credits": the counted phrase by each language's plural rule.
     app.jinja_env.globals["credits_text"] = i18n.credits_text
     app.jinja_env.filters["number"] = format_number

@@ -4,8 +4,10 @@ The pseudo-locale is built from ``messages.pot`` at test time (polib): every run
 every message becomes ``‹Àççéñtéd wórds›``, while placeholders (``%(name)s``, ``{name}``),
 HTML tags and entities stay as they are, *outside* the marks. Rendered in that locale, a page
 whose visible text still has a word outside ‹…› shows text that did not go through gettext
-(or a value put into a message that is itself untranslated), unless the word is data: a
-name, an email, a course title, a number, a month name from Babel... (``DataWords``).
+(or a value put into a message that is itself untranslated), unless it is data: a whole value
+stored in the database (a name, an email, a course title), a number, a link, a month name from
+Babel... (``DataWords``). Data is matched as whole values, not word by word: the demo's data is
+English, and its words one by one would let any English sentence made of them through.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ def xlsx_texts(data: bytes) -> list[str]:
 
 WORD = re.compile(r"[^\W\d_]{2,}")
 # Links, email addresses and #rrggbb colours are data, whatever letters they hold.
-_ADDRESSES = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#[0-9a-fA-F]{6}\b")
+_ADDRESSES = re.compile(r"https?://\S*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#[0-9a-fA-F]{6}\b")
 _MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 
 
@@ -143,13 +145,23 @@ def strip_marked(text: str) -> str:
 
 
 class DataWords:
-    """Words allowed outside the marks: data, not interface text."""
+    """What may stand outside the marks: data (whole values people typed), not interface text."""
 
     def __init__(self, *values: str):
         self.words: set[str] = set()
+        self.phrases: set[str] = set()
+        self._pattern = None
         self.add(*values)
 
     def add(self, *values) -> None:
+        for value in values:
+            if value and WORD.search(str(value)):
+                for line in str(value).splitlines():
+                    if line.strip():
+                        self.phrases.add(line.strip())
+                self._pattern = None
+
+    def add_words(self, *values) -> None:
         for value in values:
             if value:
                 self.words.update(word.casefold() for word in WORD.findall(str(value)))
@@ -159,20 +171,28 @@ class DataWords:
         locale = Locale.parse(code)
         for context in locale.months.values():
             for width in context.values():
-                self.add(*width.values())
+                self.add_words(*width.values())
         for context in locale.days.values():
             for width in context.values():
-                self.add(*width.values())
+                self.add_words(*width.values())
         for width in locale.day_periods.get("format", {}).values():
-            self.add(*width.values())
+            self.add_words(*width.values())
         for width in locale.eras.values():
-            self.add(*width.values())
+            self.add_words(*width.values())
+
+    def _without_data(self, text: str) -> str:
+        if self._pattern is None:
+            phrases = sorted(self.phrases, key=len, reverse=True)
+            alternatives = "|".join(re.escape(phrase) for phrase in phrases)
+            self._pattern = (re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+                             if phrases else None)
+        return self._pattern.sub(" ", text) if self._pattern else text
 
     def leftovers(self, texts: list[str]) -> list[str]:
         """Words of ``texts`` that are neither marked nor data, each once, in order."""
         found = []
         for text in texts:
-            for word in WORD.findall(_ADDRESSES.sub(" ", strip_marked(text))):
+            for word in WORD.findall(self._without_data(_ADDRESSES.sub(" ", strip_marked(text)))):
                 if word.casefold() not in self.words and word not in found:
                     found.append(word)
         return found

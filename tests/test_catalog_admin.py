@@ -144,10 +144,10 @@ def test_an_admin_builds_a_combo_product_with_two_offers(client, db, factory, ad
     assert "€149.50" in page
 
 
-def _offer_post(client, product, token, **changes):
+def _offer_post(client, product, token, headers=None, **changes):
     data = {"csrf_token": token, "name": "Plan", "price": "10", "lessons_available": "", "release_mode": "delays",
             "release_delays": "", "release_dates": "", "review_method": "automatic", **changes}
-    return client.post(f"/platform/products/{product.id}/offers/new", data=data)
+    return client.post(f"/platform/products/{product.id}/offers/new", data=data, headers=headers or {})
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -157,7 +157,8 @@ def _offer_post(client, product, token, **changes):
     ({"release_mode": "dates", "release_dates": "2026-05-01, 2026-04-01"}, "The dates are out of order"),
     ({"release_mode": "dates", "release_dates": "2026-02-30"}, "is not a date"),
     ({"price": "-1"}, "The amount cannot be negative."),
-    ({"price": "ten"}, "is not an amount. Example:"),
+    ({"price": "ten"}, "“ten” is not an amount."),
+    ({"price": "149,50"}, "Did you mean 149.50?"),
     ({"release_delays": "0, x"}, "is not a whole number of days"),
 ])
 def test_bad_offer_input_is_refused_in_place(client, db, factory, admin, changes, message):
@@ -167,6 +168,19 @@ def test_bad_offer_input_is_refused_in_place(client, db, factory, admin, changes
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Offer.id)).where(Offer.product_id == product.id)) == 1
+
+
+def test_an_offer_price_is_typed_with_the_readers_separators(client, db, factory, admin):
+    product, _ = factory.product(factory.course())
+    token = csrf_token(client, f"/platform/products/{product.id}/offers/new")
+    response = _offer_post(client, product, token, name="Annuale", price="1.234,50",
+                           headers={"Accept-Language": "it"})
+    assert response.status_code == 302
+    offer = db.session.execute(sa.select(Offer).where(Offer.name == "Annuale")).scalar_one()
+    assert offer.price_cents == 123450
+    form = client.get(f"/platform/products/{product.id}/offers/{offer.id}/edit",
+                      headers={"Accept-Language": "it"}).get_data(as_text=True)
+    assert 'value="1.234,50"' in form
 
 
 def test_a_product_with_no_course_is_refused(client, db, admin):

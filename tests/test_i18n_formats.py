@@ -8,7 +8,7 @@ from flask_babel import force_locale, format_date
 from werkzeug.datastructures import MultiDict
 
 from app.blueprints.money_field import MoneyField
-from app.i18n import MoneyInputError, credits_text, format_credits, format_money, parse_money
+from app.i18n import MoneyInputError, credits_text, format_credits, format_file_size, format_money, parse_money
 
 NBSP = "\u00a0"
 
@@ -83,6 +83,16 @@ def test_whole_sentences_agree_with_the_count(app, locale, zero, one, two):
         '{{ ngettext("%(num)d student enrolled.", "%(num)d students enrolled.", n) }}')
     with app.test_request_context(), force_locale(locale):
         assert [template.render(n=n) for n in (0, 1, 2)] == [zero, one, two]
+
+
+@pytest.mark.parametrize("locale, sizes", [
+    ("en", ["0 bytes", "1 byte", "2 bytes", "1.5 KB", "2.3 MB"]),
+    ("it", ["0 byte", "1 byte", "2 byte", "1,5 KB", "2,3 MB"]),
+    ("pt_BR", ["0 byte", "1 byte", "2 bytes", "1,5 KB", "2,3 MB"]),
+])
+def test_file_sizes_are_written_with_the_languages_decimal_mark_and_plural(app, locale, sizes):
+    with app.test_request_context(), force_locale(locale):
+        assert [format_file_size(n) for n in (0, 1, 2, 1536, 2_411_725)] == sizes
 
 
 # --- amounts typed by people ---------------------------------------------------------------

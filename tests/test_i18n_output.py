@@ -2,8 +2,10 @@
 (whoever caused them), form messages (WTForms' own too), refusals and flashes in the reader's."""
 
 import re
+import uuid
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.models import EmailMessage, Role
 from app.services.enrolment import enrol as enrol_svc
@@ -133,3 +135,41 @@ def test_dates_and_numbers_on_a_page_follow_the_readers_language(client, factory
     assert re.search(r"balance\">1\.234<", html)
     html = client.get("/partner/wallet", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r"balance\">1,234<", html)
+
+
+def test_a_refusal_counts_its_credits_by_the_readers_plural_rule(client, factory, login_as):
+    login_as(Role.PLATFORM_ADMIN)
+    partner = factory.partner(credits=1, name="Duo Srl")
+    prefix = f"deduct-{partner.id}"
+    token = csrf_token(client, "/platform/partners")
+    for language, expected in (("it", "È disponibile solo 1 credito: a Duo Srl non se ne possono togliere 5."),
+                               ("pt-BR", "Só há 1 crédito disponível: não é possível tirar 5 de Duo Srl."),
+                               ("en", "Only 1 credit is available: Duo Srl cannot lose 5.")):
+        html = client.post(f"/platform/partners/{partner.id}/deduct", headers={"Accept-Language": language}, data={
+            f"{prefix}-csrf_token": token, f"{prefix}-amount": "5", f"{prefix}-reason": "Prova",
+            f"{prefix}-idempotency_key": str(uuid.uuid4())}).get_data(as_text=True)
+        assert expected in html
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+def test_an_access_settings_change_reads_in_the_readers_language(app, db, factory):
+    from app.services import access
+    from app.services.audit_trail import TrailFilters, describe_events, trail_query
+
+    student = factory.user(Role.STUDENT)
+    product, offer = factory.product(factory.course())
+    grant = factory.grant(student, product, offer)
+    access.override_settings(None, grant, {access.Field.LESSONS_AVAILABLE: 2, access.Field.REVIEW_METHOD: "teacher",
+                                           access.Field.CHECKPOINTS: access.INHERIT}, reason="Recupero")
+    event = db.session.scalars(trail_query(TrailFilters(action="grant.settings_overridden"))).first()
+    with app.test_request_context(), force_locale("it"):
+        [line] = describe_events([event])
+        assert "Recupero" in line.sentence and "impostazioni di accesso" in line.sentence
+        assert dict(line.notes) == {"Lezioni disponibili": "2", "Revisione dei compiti": "Da un docente",
+                                    "Punti di controllo": "Il valore dell'offerta"}
+    with app.test_request_context(), force_locale("pt_BR"):
+        [line] = describe_events([event])
+        assert dict(line.notes) == {"Aulas disponíveis": "2", "Revisão da tarefa": "Por um professor",
+                                    "Pontos de controle": "O valor da oferta"}

@@ -87,7 +87,9 @@ def world(tmp_path_factory) -> World:
 
 def _populate(world: World) -> None:
     """The demo, everyone reading the pseudo-locale, then one of every event that writes text."""
+    from app.services import access
     from app.services.demo import seed_demo
+    from app.services.enrolment import homework
     from app.services.enrolment import bulk as bulk_svc, enrol as enrol_svc
     from app.services.enrolment.progress import mark_lesson_done
     from app.services.catalog import own_courses
@@ -138,6 +140,23 @@ def _populate(world: World) -> None:
 
     own = own_courses.create_own_course(wl_admin, academy, "Benvenuti in Academy", "Il primo corso.")
     lesson = own_courses.add_lesson(wl_admin, academy, own, "Prima lezione", "Testo della lezione.")
+
+    # The demo's guided access with every lesson state: its checkpoint (with homework) opened
+    # today, the last lesson beyond those available; the homework handed in as a file, sent
+    # back, handed in again with text and a file (waiting in the review queue).
+    grant = access.grants_of(student)[0]
+    guided = grant.enrolments[0]
+    checkpoint = next(lesson for lesson in guided.course.lessons if lesson.has_homework)
+    access.override_settings(admin, grant, {access.Field.lesson_release(checkpoint.position): 0,
+                                            access.Field.LESSONS_AVAILABLE: len(guided.course.lessons) - 1},
+                             reason="Recupero")
+    scheduled = next(lesson for lesson in guided.course.lessons if lesson.position < checkpoint.position
+                     and not access.lesson_state(guided, lesson).may_open)
+    returned = homework.submit_homework(student, guided, checkpoint, file_name="compito.pdf",
+                                        file_data=b"%PDF-1.4 compito")
+    homework.return_homework(admin, returned, "Manca la conclusione.")
+    homework.submit_homework(student, guided, checkpoint, text="La mia risposta.", file_name="risposta.pdf",
+                             file_data=b"%PDF-1.4 risposta " * 100)
     failed = db.session.scalar(sa.select(EmailMessage).order_by(EmailMessage.id))
     failed.status, failed.last_error = "failed", "SMTPServerDisconnected: test"
     commit()
@@ -147,11 +166,17 @@ def _populate(world: World) -> None:
                    "reseller": "reseller@example.com"}
     world.values = {
         "platform": {"partner_id": demo.id, "course_id": safety.id, "email_id": failed.id,
-                     "operation": "recharge"},
+                     "operation": "recharge", "lesson_id": safety.lessons[0].id, "product_id": grant.product_id, "offer_id": grant.offer_id,
+                     "submission_id": returned.id},
         "partner": {"enrolment_id": completed.id, "student_id": newcomer.id, "company_id": company.id,
                     "bulk_id": bulk.id, "student_id:reactivate": inactive.id},
         "whitelabel": {"course_id": own.id, "lesson_id": lesson.id},
-        "student": {"enrolment_id": completed.id, "lesson_id": safety.lessons[0].id},
+        "student": {"enrolment_id": completed.id, "lesson_id": safety.lessons[0].id,
+                    "submission_id": returned.id,
+                    # the course and lesson pages: the guided course, at its checkpoint
+                    "enrolment_id:member.course": guided.id, "enrolment_id:member.lesson": guided.id,
+                    "lesson_id:member.lesson": checkpoint.id,
+                    "locked_lesson": f"/member/courses/{guided.id}/lessons/{scheduled.id}"},
         "anonymous": {"token": tokens.make_set_password_token(newcomer), "code": completed.certificate.code},
     }
     _collect_data(world)
@@ -195,9 +220,9 @@ def _strings(value):
 AREA_OF_BLUEPRINT = {"platform": ["platform"], "partner": ["partner", "whitelabel"],
                      "member": ["student", "customer"], "reseller": ["reseller"],
                      "auth": ["anonymous"], "public": ["anonymous"]}
-# Routes that render nothing to read (or only data).
+# Routes that render nothing to read (or only data: a student's homework file as they sent it).
 NOT_PAGES = {"static", "branding.stylesheet", "public.healthz", "public.index", "auth.logout",
-             "language.choose"}
+             "language.choose", "member.homework_file", "platform.homework_file"}
 WHITELABEL_ONLY = ("partner.own_",)
 
 
@@ -287,7 +312,8 @@ def test_every_page_of_every_role_is_translated(world):
 def test_error_pages_are_translated(world):
     problems = []
     student = _client(world, "student")
-    for url, status in (("/platform/", 403), ("/no/such/page", 404)):
+    locked_lesson = world.values["student"]["locked_lesson"]
+    for url, status in (("/platform/", 403), ("/no/such/page", 404), (locked_lesson, 403)):
         for headers in ({}, {"HX-Request": "true"}):
             response = student.get(url, headers=headers)
             assert response.status_code == status

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, gettext, lazy_gettext as _l
+from flask_babel import format_decimal, gettext, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -447,9 +447,48 @@ def _notes(event: AuditEvent, details: dict, names: _Names) -> list[tuple[str, s
             if before.get(key) != after.get(key):
                 notes.append((_field(key), f"{_change_value(key, before.get(key), names)} → "
                                            f"{_change_value(key, after.get(key), names)}"))
+    if isinstance(details.get("fields"), dict):  # an access settings change: each setting as it was set
+        for key, value in details["fields"].items():
+            notes.append((_setting_label(key), _setting_value(key, value)))
     if event.action == "bulk_enrolment.failed" and details.get("error"):
         notes.append((gettext("Error"), str(details["error"])))
     return notes
+
+
+# One participant's access settings (app.services.access.settings): their names and coded values.
+SETTING_LABELS = {
+    "lessons_available": _l("Lessons available"),
+    "release_schedule": _l("Release schedule"),
+    "remove_delays": _l("Remove all delays"),
+    "review_method": _l("Homework review"),
+    "checkpoints": _l("Checkpoints"),
+}
+_REVIEW_METHODS = {"automatic": lazy_pgettext("homework review", "Automatic"), "teacher": _l("By a teacher"),
+                   "none": _l("No homework")}
+_RELEASE_MODES = {"delays": _l("Delays after the start date"), "dates": _l("Fixed dates")}
+_LESSON_RELEASE = "lesson_release:"
+
+
+def _setting_label(key: str) -> str:
+    if key.startswith(_LESSON_RELEASE):
+        return gettext("Release of lesson %(n)s", n=key[len(_LESSON_RELEASE):])
+    label = SETTING_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
+
+
+def _setting_value(key: str, value) -> str:
+    if value == "inherit":
+        return gettext("The offer's value")
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key == "lessons_available" and value is None:
+        return gettext("All lessons")
+    if key == "review_method":
+        return str(_REVIEW_METHODS.get(value, value))
+    if key == "release_schedule" and isinstance(value, dict):
+        mode = str(_RELEASE_MODES.get(value.get("mode"), value.get("mode")))
+        return f"{mode}: {', '.join(str(v) for v in value.get('values') or [])}"
+    return _shown(value) if not isinstance(value, (dict, list)) else ", ".join(map(str, value))
 
 
 def _field(key: str) -> str:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Mapping
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l, lazy_ngettext
 
 from app.extensions import db
 from app.models import Grant, GrantOverride, Lesson, Offer, ReleaseMode, ReviewMethod, User, product_courses
@@ -109,8 +109,12 @@ def check_lessons_available(value, longest: int) -> int | None:
         raise SettingsInvalid(_l("Lessons available: a whole number of 1 or more, or empty for all."),
                               field=Field.LESSONS_AVAILABLE)
     if value > longest:
-        raise SettingsInvalid(_l("Only %(n)s lessons exist: %(value)s cannot be available. "
-                                 "Leave it empty to make all lessons available.", n=longest, value=value),
+        raise SettingsInvalid(lazy_ngettext(
+            "Only %(num)s lesson exists: %(value)s cannot be available. "
+            "Leave it empty to make all lessons available.",
+            "Only %(num)s lessons exist: %(value)s cannot be available. "
+            "Leave it empty to make all lessons available.",
+            longest, value=value),
                               field=Field.LESSONS_AVAILABLE)
     return value
 
@@ -123,20 +127,23 @@ def check_delay(delay, number: int, field: str) -> int:
         raise SettingsInvalid(_l("Lesson %(n)s: a delay cannot be negative (%(value)s days).",
                                  n=number, value=delay), field=field)
     if delay > MAX_DELAY_DAYS:
-        raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number, max=MAX_DELAY_DAYS), field=field)
+        raise SettingsInvalid(_l("Lesson %(n)s: at most %(max)s days.", n=number, max=format_decimal(MAX_DELAY_DAYS)),
+                              field=field)
     return delay
 
 
 def check_delays(values, longest: int) -> list[int]:
     delays = list(values or [])
     if len(delays) > max(longest, 1):
-        raise SettingsInvalid(_l("%(count)s delays given, but the course has %(n)s lessons: one per lesson at most.",
-                                 count=len(delays), n=longest), field="release_delays")
+        raise SettingsInvalid(lazy_ngettext(
+            "%(count)s delays given, but the course has %(num)s lesson: one per lesson at most.",
+            "%(count)s delays given, but the course has %(num)s lessons: one per lesson at most.",
+            longest, count=len(delays)), field="release_delays")
     for number, delay in enumerate(delays, start=1):
         check_delay(delay, number, "release_delays")
         if number > 1 and delay < delays[number - 2]:
-            raise SettingsInvalid(_l("Lesson %(n)s opens before lesson %(before)s (%(value)s days < %(prev)s): "
-                                     "each lesson opens on or after the one before it.",
+            raise SettingsInvalid(_l("Lesson %(n)s opens before lesson %(before)s "
+                                     "(delay %(value)s < %(prev)s): each lesson opens on or after the one before it.",
                                      n=number, before=number - 1, value=delay, prev=delays[number - 2]),
                                   field="release_delays")
     return delays
@@ -155,8 +162,10 @@ def check_date(day, number: int, field: str) -> date:
 def check_dates(values, longest: int) -> list[date]:
     dates = list(values or [])
     if len(dates) > max(longest, 1):
-        raise SettingsInvalid(_l("%(count)s dates given, but the course has %(n)s lessons: one per lesson at most.",
-                                 count=len(dates), n=longest), field="release_dates")
+        raise SettingsInvalid(lazy_ngettext(
+            "%(count)s dates given, but the course has %(num)s lesson: one per lesson at most.",
+            "%(count)s dates given, but the course has %(num)s lessons: one per lesson at most.",
+            longest, count=len(dates)), field="release_dates")
     for number, day in enumerate(dates, start=1):
         check_date(day, number, "release_dates")
         if number > 1 and day < dates[number - 2]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.i18n import format_money
 from app.models import Course, Enrolment, Grant, Offer, Product, ProductKind, ReleaseMode, ReviewMethod, User
 from app.services import audit
 from app.services.access import resolver
@@ -118,7 +119,7 @@ def _checked(product: Product, values: OfferValues) -> dict:
     if price < 0:
         raise CatalogInvalid(_l("A price cannot be below zero."), field="price")
     if price > MAX_PRICE_CENTS:
-        raise CatalogInvalid(_l("At most %(max)s.", max=f"{MAX_PRICE_CENTS // 100:,}"), field="price")
+        raise CatalogInvalid(_l("At most %(max)s.", max=format_money(MAX_PRICE_CENTS)), field="price")
     longest = longest_course(product.id)
     mode = check_release_mode(values.release_mode)
     delays = check_delays(values.release_delays, longest) if mode == ReleaseMode.DELAYS.value else []

@@ -31,12 +31,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.i18n import format_credits
+from app.i18n import credits_text, format_credits
 from app.models import EntryKind, Partner, Reseller, User, Wallet, WalletEntry
 from app.services import DomainError
 
@@ -76,7 +76,8 @@ class InvalidRequestKey(DomainError):
 
 
 KIND_LABELS = {
-    EntryKind.RECHARGE.value: _l("Recharge"),
+    # A kind of entry (a noun: "Recarga"), not the button that makes one ("Recarregar").
+    EntryKind.RECHARGE.value: lazy_pgettext("wallet entry kind", "Recharge"),
     EntryKind.DEDUCTION.value: _l("Deduction"),
     EntryKind.ENROLMENT_DEBIT.value: _l("Enrolment"),
     EntryKind.ENROLMENT_REFUND.value: _l("Enrolment refund"),
@@ -136,8 +137,9 @@ def _replay(wallet_id: int, key: str | None, kind: EntryKind, delta: int) -> Wal
             "This request key was already used for another wallet: nothing was changed."))
     if (entry.kind, entry.amount) != (kind.value, delta):
         raise IdempotencyKeyReused(_l(
-            "This request key was already used for another operation (%(kind)s of %(n)s credits): "
-            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind), n=abs(entry.amount)))
+            "This request key was already used for another operation (%(kind)s of %(credits)s): "
+            "nothing was changed.", kind=KIND_LABELS.get(entry.kind, entry.kind),
+            credits=credits_text(abs(entry.amount))))
     entry.replayed = True
     return entry
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
 from app import i18n
@@ -247,9 +247,11 @@ def deduct_from_partner(actor: User, partner: Partner, amount: int, *, reason: s
         entry = wallets.deduct(wallets.wallet_of(partner), amount, actor=actor, note=reason,
                                idempotency_key=idempotency_key)
     except InsufficientCredits as error:
-        error.message = _l("Only %(available)s credits are available: %(partner)s cannot lose %(amount)s.",
-                           available=format_decimal(error.available), partner=partner.name,
-                           amount=format_decimal(amount))
+        error.message = lazy_ngettext(
+            "Only %(count)s credit is available: %(partner)s cannot lose %(amount)s.",
+            "Only %(count)s credits are available: %(partner)s cannot lose %(amount)s.",
+            error.available, count=i18n.format_credits(error.available), partner=partner.name,
+            amount=i18n.format_credits(amount))
         error.field = "amount"
         raise
     if not entry.replayed:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import format_decimal, gettext as _
 
 from app.extensions import db
+from app.i18n import credits_text
 from app.models import FINISHED_BULK, BulkEnrolment, BulkStatus, Course, Partner, Role, User
 from app.models.base import utcnow
 from app.queue import enqueue_after_commit
@@ -84,8 +85,8 @@ def request_bulk_enrolment(
     """
     price = require_price(course, partner)
     if expected_price is not None and expected_price != price:
-        raise PriceChanged(_("The price of this course changed since the preview: it is now %(price)s credits "
-                             "per student. Check the preview again.", price=format_decimal(price)))
+        raise PriceChanged(_("The price of this course changed since the preview: it is now %(credits)s "
+                             "per student. Check the preview again.", credits=credits_text(price)))
     ids = list(dict.fromkeys(parse_student_ids(student_ids)))
     if not ids:
         raise NothingToEnrol(_("Choose at least one student."))
