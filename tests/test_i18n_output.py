@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app.models import EmailMessage, Role
+from app.models import EmailMessage, Role, WalletEntry
 from app.services.enrolment import enrol as enrol_svc
 from app.services.enrolment.certificate_pdf import certificate_pdf
 from app.services.enrolment.progress import mark_lesson_done
@@ -173,3 +173,37 @@ def test_an_access_settings_change_reads_in_the_readers_language(app, db, factor
         [line] = describe_events([event])
         assert dict(line.notes) == {"Aulas disponíveis": "2", "Revisão da tarefa": "Por um professor",
                                     "Pontos de controle": "O valor da oferta"}
+
+
+def test_a_refused_activation_is_kept_as_a_code_and_read_in_each_readers_language(app, db, factory):
+    from app.services.audit_trail import TrailFilters, describe_events, trail_query
+    from app.services.sales import activation
+
+    reseller, product, offer = factory.shop()
+    factory.policy(reseller, card="automatic")
+    order = factory.order(factory.customer(reseller), offer, "card")
+    product.courses = []  # emptied after the order: the grant is refused when the payment lands
+    with app.test_request_context(headers={"Accept-Language": "it"}):  # whoever delivered the event
+        assert activation.confirm_payment(order, reference="pi_1").outcome == "refused"
+    event = db.session.scalars(trail_query(TrailFilters(action="order.activation_refused"))).first()
+    assert event.details["refusal"] == "This product has no course yet."
+    with app.test_request_context(), force_locale("pt_BR"):
+        [line] = describe_events([event])
+        assert line.sentence.endswith("Este produto ainda não tem nenhum curso.")
+    with app.test_request_context(), force_locale("it"):
+        [line] = describe_events([event])
+        assert line.sentence.endswith("Questo prodotto non ha ancora nessun corso.")
+
+
+def test_wallet_entries_the_app_writes_keep_no_translated_note(app, db, factory):
+    from app.services.sales import customers
+
+    reseller, _product, offer = factory.shop(price_credits=5)
+    customer = factory.customer(reseller, credits=8)
+    staff = factory.reseller_user(reseller)
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        order = factory.order(customer, offer, "credit")
+        customers.recover_credit(staff, reseller, customer, customers.credit_of(customer))
+    entries = db.session.scalars(sa.select(WalletEntry).order_by(WalletEntry.id)).all()
+    assert {entry.note for entry in entries if entry.kind in ("order_payment", "recovery_out", "recovery_in")} \
+        <= {order.number, ""}

@@ -5,6 +5,8 @@ Imports run one way: views -> services -> models. A service may import models,
 ``app.web``, a blueprint or a job module.
 """
 
+from flask_babel import gettext
+
 
 class DomainError(Exception):
     """A business rule refused the operation; nothing was changed.
@@ -20,3 +22,19 @@ class DomainError(Exception):
         self.message = message
         if field is not None:
             self.field = field
+
+    def as_recorded(self) -> dict:
+        """The refusal as a stored record keeps it: its English message and the values put into it, so each
+        reader gets it in their own language (``reworded``); never text translated for whoever caused it."""
+        message = self.message
+        args, values = getattr(message, "_args", ()), getattr(message, "_kwargs", {})
+        if len(args) == 1 and isinstance(args[0], str):  # lazy_gettext("... %(n)s ...", n=...)
+            return {"refusal": args[0], "refusal_values": {key: value if isinstance(value, int) else str(value)
+                                                           for key, value in values.items()}}
+        return {"refusal": str(message)}
+
+
+def reworded(details: dict) -> str:
+    """A refusal kept by ``DomainError.as_recorded``, in the current reader's language."""
+    message = details.get("refusal") or ""
+    return gettext(message, **details.get("refusal_values", {})) if message else ""

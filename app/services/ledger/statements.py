@@ -84,8 +84,18 @@ def reference_of(entry: WalletEntry) -> Reference:
     if entry.enrolment is not None:
         return Reference(student=entry.enrolment.user.email, course=entry.enrolment.course.title)
     if entry.counterpart_wallet is not None:
-        return Reference(counterpart=entry.counterpart_wallet.owner_label)
+        return Reference(counterpart=counterpart_name(entry.counterpart_wallet))
     return Reference()
+
+
+def counterpart_name(wallet: Wallet) -> str:
+    """Whose the other wallet of a transfer is, by name only (data, in no language): the entry's kind
+    says in words what the transfer was ("Credit recovered by the reseller")."""
+    if wallet.partner is not None:
+        return wallet.partner.name
+    if wallet.reseller is not None:
+        return wallet.reseller.name
+    return wallet.user.email if wallet.user is not None else ""
 
 
 # --- the statement as rows -----------------------------------------------------

@@ -79,8 +79,9 @@ def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False)
         order.paid_at = now
     customer = order.customer
     if order.payment_method == PaymentMethod.CREDIT.value and order.total_credits:
+        # The note is the order's number (data): the entry's kind says the rest in the reader's language.
         wallets.pay_order(wallets.wallet_of(customer), order.total_credits, order_id=order.id, actor=actor,
-                          note=str(_l("Order %(number)s", number=order.number)))
+                          note=order.number)
         order.paid_at = order.paid_at or now
     courses = []
     for line in order.lines:
@@ -127,7 +128,7 @@ def confirm_payment(order: Order, *, reference: str | None = None) -> PaymentOut
                 result = activate_order(None, order)
         except DomainError as error:
             _wait(order, policies.by_hand_reason(order.payment_method))
-            audit.record(None, "order.activation_refused", order, number=order.number, reason=str(error.message))
+            audit.record(None, "order.activation_refused", order, number=order.number, **error.as_recorded())
             return PaymentOutcome(order, "refused")
         return PaymentOutcome(order, "activated" if result.activated else "already_active")
     _wait(order, decision.reason)

@@ -119,7 +119,7 @@ def add_credit(actor: User, reseller: Reseller, customer: User, amount: int, *, 
     _check_customer(reseller, customer)
     try:
         moved = wallets.transfer(wallets.wallet_of(reseller), wallets.wallet_of(customer), amount, actor=actor,
-                                 note=note or str(_l("Credit for %(email)s", email=customer.email)),
+                                 note=note or "",  # the history names the other wallet itself
                                  idempotency_key=idempotency_key)
     except InsufficientCredits as error:
         error.message = _l("Your wallet holds %(available)s credits: you cannot give %(amount)s.",
@@ -136,7 +136,7 @@ def recover_credit(actor: User, reseller: Reseller, customer: User, shown: Credi
     _check_customer(reseller, customer)
     moved = wallets.recover_credit(
         wallets.wallet_of(customer), wallets.wallet_of(reseller), shown.balance, shown_up_to=shown.up_to,
-        actor=actor, note=str(_l("Credit recovered by %(name)s", name=reseller.name)))
+        actor=actor)  # no note: the entry's kind and the other wallet say it in the reader's language
     if not moved.out_entry.replayed:
         audit.record(actor, "customer.credit_recovered", customer, reseller_id=reseller.id,
                      amount=-moved.out_entry.amount)
