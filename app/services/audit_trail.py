@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, gettext, lazy_gettext as _l, lazy_pgettext
+from flask_babel import format_date, format_decimal, gettext, lazy_gettext as _l, lazy_pgettext, ngettext
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.i18n import format_money
+from app.i18n import autonym, format_money
 from app.models import AuditEvent, Company, Course, Enrolment, Invoice, Partner, Reseller, Role, User
+from app.services import reworded
 from app.services.ledger.statements import start_of_day
 from app.services.people.users import role_label
 from app.services.sales.policies import method_label
@@ -228,6 +229,25 @@ FIELD_LABELS = {
     "value": _l("Value per enrolment"),
     "assign_to_all": _l("Assign to all partners"),
     "partners": _l("Chosen partners"),
+    "default_locale": _l("Default language"),
+    "video_url": _l("Video"),
+    "seats_on_reversal": _l("When a payment reversal leaves an invoice unpaid"),
+    "courses": _l("Courses"),
+    # an offer's defaults
+    "price_cents": _l("Price"),
+    "lessons_available": _l("Lessons available"),
+    "release_mode": _l("Release schedule"),
+    "release_delays": _l("Delays after the start date"),
+    "release_dates": _l("Fixed dates"),
+    "review_method": _l("Homework review"),
+    "checkpoints_enabled": _l("Checkpoints"),
+}
+
+# Fields whose values are codes: each code in words.
+_CODED_VALUES = {
+    "kind": {"default": _l("Default"), "whitelabel": _l("Whitelabel")},  # a partner's kind
+    "seats_on_reversal": {"keep": _l("Keep the seats its full payment released"),
+                          "revoke": _l("Revoke the seats its full payment released")},
 }
 
 _REPORTS = {"enrolments": _l("enrolment report"), "wallet": _l("wallet statement")}
@@ -377,6 +397,8 @@ def _line(event: AuditEvent, names: _Names) -> EventLine:
         values["format"] = str(details["format"]).upper()
     if event.action == "bulk_enrolment.refused":
         values["why"] = _refusal_reason(details)
+    if event.action == "order.activation_refused" and "refusal" in details:
+        values["reason"] = reworded(details)
     if event.action.startswith("lesson."):
         course = names.courses.get(details.get("course_id"))
         values["course"] = course.title if course is not None else "—"
@@ -438,18 +460,18 @@ def _notes(event: AuditEvent, details: dict, names: _Names) -> list[tuple[str, s
     if isinstance(changes, dict):
         for key, change in changes.items():
             old, new = change if isinstance(change, (list, tuple)) and len(change) == 2 else (None, change)
-            notes.append((_field(key), f"{_change_value(key, old, names)} → {_change_value(key, new, names)}"))
+            notes.append((field_label(key), f"{_change_value(key, old, names)} → {_change_value(key, new, names)}"))
     if isinstance(details.get("changed"), list):
-        notes.append((gettext("Changed"), ", ".join(_field(key) for key in details["changed"])))
+        notes.append((gettext("Changed"), ", ".join(field_label(key) for key in details["changed"])))
     before, after = details.get("before"), details.get("after")
     if isinstance(before, dict) and isinstance(after, dict):
         for key in after:
             if before.get(key) != after.get(key):
-                notes.append((_field(key), f"{_change_value(key, before.get(key), names)} → "
+                notes.append((field_label(key), f"{_change_value(key, before.get(key), names)} → "
                                            f"{_change_value(key, after.get(key), names)}"))
     if isinstance(details.get("fields"), dict):  # an access settings change: each setting as it was set
         for key, value in details["fields"].items():
-            notes.append((_setting_label(key), _setting_value(key, value)))
+            notes.append((setting_label(key), setting_value(key, value)))
     if event.action == "bulk_enrolment.failed" and details.get("error"):
         notes.append((gettext("Error"), str(details["error"])))
     return notes
@@ -469,14 +491,16 @@ _RELEASE_MODES = {"delays": _l("Delays after the start date"), "dates": _l("Fixe
 _LESSON_RELEASE = "lesson_release:"
 
 
-def _setting_label(key: str) -> str:
+def setting_label(key: str) -> str:
+    """An access setting's name (a note of the trail, a line of the CRM timeline)."""
     if key.startswith(_LESSON_RELEASE):
         return gettext("Release of lesson %(n)s", n=key[len(_LESSON_RELEASE):])
     label = SETTING_LABELS.get(key)
     return str(label) if label is not None else key.replace("_", " ")
 
 
-def _setting_value(key: str, value) -> str:
+def setting_value(key: str, value) -> str:
+    """An access setting's value as an override stored it, in words."""
     if value == "inherit":
         return gettext("The offer's value")
     if isinstance(value, bool):
@@ -488,15 +512,26 @@ def _setting_value(key: str, value) -> str:
     if key == "release_schedule" and isinstance(value, dict):
         mode = str(_RELEASE_MODES.get(value.get("mode"), value.get("mode")))
         return f"{mode}: {', '.join(str(v) for v in value.get('values') or [])}"
+    if key.startswith(_LESSON_RELEASE) and isinstance(value, dict):  # {"delay": days} or {"date": "2026-05-04"}
+        if isinstance(value.get("delay"), int):
+            return ngettext("%(num)d day after the start", "%(num)d days after the start", value["delay"])
+        if value.get("date"):
+            return format_date(date.fromisoformat(value["date"]))
+        return gettext("From the start date")
     return _shown(value) if not isinstance(value, (dict, list)) else ", ".join(map(str, value))
 
 
-def _field(key: str) -> str:
+def field_label(key: str) -> str:
+    """A recorded field's name in words (the audit trail's notes, the CRM timeline's "Changed")."""
     label = FIELD_LABELS.get(key)
     return str(label) if label is not None else key.replace("_", " ")
 
 
 def _change_value(key: str, value, names: _Names) -> str:
+    if key in _CODED_VALUES and value in _CODED_VALUES[key]:
+        return str(_CODED_VALUES[key][value])
+    if key == "default_locale":
+        return autonym(value) if value else gettext("Platform default")
     if key == "partners" and isinstance(value, dict):
         if not value:
             return gettext("none")

@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.blueprints.platform import bp
 from app.blueprints.platform.crm_forms import AddProductForm, RemoveAccessForm, order_form
 from app.models import Grant, User
-from app.services import DomainError
+from app.services import DomainError, audit_trail
 from app.services.crm import card, contacts, orders, plans
 from app.web import apply_refusal, is_htmx, paginate, render, render_with_status
 
@@ -51,7 +51,10 @@ def _tab_context(contact: User, tab: str) -> dict:
         context["accesses"] = card.accesses_of(contact)
     elif tab == "timeline":
         context.update(page=paginate(card.timeline_query(contact), per_page=TIMELINE_PAGE_SIZE),
-                       subjects=card.timeline_subjects(contact))
+                       subjects=card.timeline_subjects(contact),
+                       # the audit trail's words for a field, an access setting and its value
+                       field_label=audit_trail.field_label, setting_label=audit_trail.setting_label,
+                       setting_value=audit_trail.setting_value)
     return context
 
 
