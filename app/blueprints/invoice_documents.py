@@ -11,17 +11,11 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import Invoice, InvoiceStatus, InvoicePaymentMethod, SeatReleaseMode, SeatState
 from app.services.billing import invoices, payments, seats
-from app.services.billing.invoice_pdf import invoice_pdf
+from app.services.billing.invoice_pdf import STATUS_TEXT, invoice_pdf
 from app.services.billing.tax_ids import formatted, label
 from app.web import render
 
-STATUS_LABELS = {
-    InvoiceStatus.DRAFT.value: _l("Draft"),
-    InvoiceStatus.OPEN.value: _l("Open"),
-    InvoiceStatus.PARTIALLY_PAID.value: _l("Partially paid"),
-    InvoiceStatus.PAID.value: _l("Paid"),
-    InvoiceStatus.CANCELLED.value: _l("Cancelled"),
-}
+STATUS_LABELS = STATUS_TEXT  # one wording of an invoice's status, on pages and in the PDF
 METHOD_LABELS = {
     InvoicePaymentMethod.BANK_TRANSFER.value: _l("Bank transfer"),
     InvoicePaymentMethod.CARD.value: _l("Card"),

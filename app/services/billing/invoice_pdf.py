@@ -11,19 +11,21 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import format_currency, format_date
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_pgettext
 from fpdf import FPDF
 
 from app.models import Invoice, InvoiceStatus, Payment, PaymentKind
 from app.services.billing import tax_ids
 from app.services.pdf_fonts import add_unicode_fonts
 
+# An invoice's status, an adjective that agrees with "invoice" (fattura, fatura: feminine): its own context,
+# apart from the same English words elsewhere ("Paid" as an amount, an enrolment "Cancelled").
 STATUS_TEXT = {
-    InvoiceStatus.DRAFT.value: _l("Draft"),
-    InvoiceStatus.OPEN.value: _l("Open"),
-    InvoiceStatus.PARTIALLY_PAID.value: _l("Partially paid"),
-    InvoiceStatus.PAID.value: _l("Paid"),
-    InvoiceStatus.CANCELLED.value: _l("Cancelled"),
+    InvoiceStatus.DRAFT.value: lazy_pgettext("invoice status", "Draft"),
+    InvoiceStatus.OPEN.value: lazy_pgettext("invoice status", "Open"),
+    InvoiceStatus.PARTIALLY_PAID.value: lazy_pgettext("invoice status", "Partially paid"),
+    InvoiceStatus.PAID.value: lazy_pgettext("invoice status", "Paid"),
+    InvoiceStatus.CANCELLED.value: lazy_pgettext("invoice status", "Cancelled"),
 }
 
 
