@@ -18,7 +18,7 @@ from flask_babel import format_date, format_decimal, gettext, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.i18n import autonym, format_money
+from app.i18n import autonym, credits_text, format_money
 from app.models import AuditEvent, Company, Course, Enrolment, Invoice, Partner, Reseller, Role, User
 from app.services import reworded
 from app.services.ledger.statements import start_of_day
@@ -35,25 +35,24 @@ SENTENCES = {
     "partner.updated": _l("%(actor)s changed the details of %(partner)s."),
     "partner.logo_changed": _l("%(actor)s uploaded a new logo for %(partner)s."),
     "partner.logo_removed": _l("%(actor)s removed the logo of %(partner)s."),
-    "wallet.recharged": _l("%(actor)s recharged %(partner)s's wallet by %(amount)s credits."),
-    "wallet.deducted": _l("%(actor)s deducted %(amount)s credits from %(partner)s's wallet."),
+    "wallet.recharged": _l("%(actor)s recharged %(partner)s's wallet by %(amount)s."),
+    "wallet.deducted": _l("%(actor)s deducted %(amount)s from %(partner)s's wallet."),
     "settings.updated": _l("%(actor)s changed the platform settings."),
     "company.created": _l("%(actor)s added the client company %(object)s to %(partner)s."),
     "company.updated": _l("%(actor)s changed the client company %(object)s of %(partner)s."),
     "report.downloaded": _l("%(actor)s downloaded the %(report)s of %(partner)s as %(format)s."),
     "email.resent": _l("%(actor)s queued the email to %(recipient)s again."),
-    "enrolment.created": _l("%(actor)s enrolled %(student)s in %(course)s for %(credits)s credits."),
-    "enrolment.cancelled": _l("%(actor)s cancelled the enrolment of %(student)s in %(course)s; "
-                              "%(refunded)s credits refunded."),
+    "enrolment.created": _l("%(actor)s enrolled %(student)s in %(course)s for %(credits)s."),
+    "enrolment.cancelled": _l("%(actor)s cancelled the enrolment of %(student)s in %(course)s (refund: %(refunded)s)."),
     "enrolment.completed": _l("%(actor)s completed %(course)s (certificate %(certificate)s)."),
-    "bulk_enrolment.requested": _l("%(actor)s asked for a bulk enrolment of %(partner)s in %(course)s: "
-                                   "%(to_enrol)s to enrol, %(total_cost)s credits."),
+    "bulk_enrolment.requested": _l("%(actor)s asked for a bulk enrolment of %(partner)s in %(course)s "
+                                   "(students to enrol: %(to_enrol)s; cost: %(total_cost)s)."),
     "bulk_enrolment.refused": _l("The bulk enrolment of %(partner)s in %(course)s was refused: %(why)s."),
-    "bulk_enrolment.done": _l("The bulk enrolment of %(partner)s in %(course)s is done: %(enrolled)s enrolled, "
-                              "%(skipped)s skipped, %(credits)s credits charged."),
+    "bulk_enrolment.done": _l("The bulk enrolment of %(partner)s in %(course)s is done (enrolled: %(enrolled)s; "
+                              "skipped: %(skipped)s; charged: %(credits)s)."),
     "bulk_enrolment.failed": _l("The bulk enrolment of %(partner)s stopped on an error; nothing was charged."),
-    "students.imported": _l("%(actor)s imported students of %(partner)s from %(filename)s: "
-                            "%(created)s created of %(rows)s rows."),
+    "students.imported": _l("%(actor)s imported students of %(partner)s from %(filename)s (rows: %(rows)s; "
+                            "students created: %(created)s)."),
     "student.created": _l("%(actor)s created the student %(object)s of %(partner)s."),
     "student.updated": _l("%(actor)s changed the student %(object)s of %(partner)s."),
     "student.deactivated": _l("%(actor)s deactivated the student %(object)s of %(partner)s."),
@@ -86,8 +85,8 @@ SENTENCES = {
     "reseller.offers_set": _l("%(actor)s chose the offers %(reseller)s may sell."),
     "reseller.payment_settings": _l("%(actor)s changed the payment settings of %(reseller)s."),
     "customer.created": _l("%(actor)s created the customer %(object)s of %(reseller)s."),
-    "customer.credit_added": _l("%(actor)s added %(amount)s credits to the customer %(object)s."),
-    "customer.credit_recovered": _l("%(actor)s recovered %(amount)s credits from the customer %(object)s."),
+    "customer.credit_added": _l("%(actor)s gave %(amount)s to the customer %(object)s."),
+    "customer.credit_recovered": _l("%(actor)s recovered %(amount)s from the customer %(object)s."),
     "order.placed": _l("%(actor)s placed the order %(number)s (%(method)s)."),
     "order.paid": _l("The order %(number)s was paid (%(method)s)."),
     "order.activated": _l("%(actor)s activated the order %(number)s."),
@@ -107,6 +106,13 @@ SENTENCES = {
     "seat.unlinked": _l("%(actor)s freed the seat of %(user)s on the invoice %(invoice)s."),
     "seats.released": _l("Seats of the invoice %(invoice)s were released."),
     "seats.revoked": _l("%(actor)s revoked seats of the invoice %(invoice)s."),
+}
+
+# Details that count credits: each shown as a counted phrase ("1 credit", "12 credits") that agrees by itself.
+CREDIT_COUNTS = {
+    "wallet.recharged": "amount", "wallet.deducted": "amount", "customer.credit_added": "amount",
+    "customer.credit_recovered": "amount", "enrolment.created": "credits", "enrolment.cancelled": "refunded",
+    "bulk_enrolment.requested": "total_cost", "bulk_enrolment.done": "credits",
 }
 
 # Short names of the actions, for the filter.
@@ -387,6 +393,9 @@ def _line(event: AuditEvent, names: _Names) -> EventLine:
     for cents, shown in (("amount_cents", "amount"), ("total_cents", "total")):
         if isinstance(details.get(cents), int):
             values[shown] = format_money(details[cents])
+    counted = CREDIT_COUNTS.get(event.action)
+    if counted and isinstance(details.get(counted), int):
+        values[counted] = credits_text(details[counted])
     values["object"] = _object_name(event, names, details)
     values.update(_enrolment_values(event, names, details))
     if "role" in details:
@@ -455,7 +464,7 @@ def _notes(event: AuditEvent, details: dict, names: _Names) -> list[tuple[str, s
     if details.get("reason") and event.action.startswith("wallet."):
         notes.append((gettext("Reason"), str(details["reason"])))
     if "balance_after" in details:
-        notes.append((gettext("Balance after"), gettext("%(n)s credits", n=_shown(details["balance_after"]))))
+        notes.append((gettext("Balance after"), credits_text(details["balance_after"])))
     changes = details.get("changes")
     if isinstance(changes, dict):
         for key, change in changes.items():

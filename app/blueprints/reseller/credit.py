@@ -4,13 +4,14 @@ balance (after a confirmation that carries the balance it showed), and the credi
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from app.blueprints import wallet_history
 from app.blueprints.reseller import bp
 from app.blueprints.reseller.customers import customer_or_404
 from app.blueprints.reseller.forms import AddCreditForm, RecoverCreditForm
+from app.i18n import format_credits
 from app.services import DomainError
 from app.services.ledger import wallets
 from app.services.sales import customers
@@ -36,7 +37,9 @@ def add_credit(customer_id):
             apply_refusal(form, error)
         else:
             flash(_("Already applied: nothing was changed again.") if moved.out_entry.replayed else
-                  _("%(n)s credits given to %(name)s.", n=moved.in_entry.amount, name=customer.display_name), "success")
+                  ngettext("%(count)s credit given to %(name)s.", "%(count)s credits given to %(name)s.",
+                           moved.in_entry.amount, count=format_credits(moved.in_entry.amount),
+                           name=customer.display_name), "success")
             return _card(customer)
     if form.idempotency_key.errors:
         form.idempotency_key.data = AddCreditForm.blank().idempotency_key.data
@@ -61,7 +64,8 @@ def recover_credit(customer_id):
         return refuse("reseller/credit/recover.html", form=RecoverCreditForm(formdata=None, **_fresh(customer)),
                       customer=customer, credit=customers.credit_of(customer), error=error.message)
     flash(_("Already done: this credit was recovered before.") if moved.out_entry.replayed else
-          _("%(n)s credits recovered from %(name)s.", n=moved.in_entry.amount, name=customer.display_name), "success")
+          ngettext("%(count)s credit recovered from %(name)s.", "%(count)s credits recovered from %(name)s.",
+                   moved.in_entry.amount, count=format_credits(moved.in_entry.amount), name=customer.display_name), "success")
     return _card(customer)
 
 

@@ -10,7 +10,7 @@ withdrawn too. Functions add and flush; the caller commits once.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 
 from app.extensions import db
 from app.models import Invoice, InvoiceStatus, Seat, SeatState, User
@@ -38,8 +38,9 @@ def cancel_invoice(actor: User | None, invoice: Invoice, *, revoke_released: boo
                                 amount=money(invoice.paid_cents, invoice.currency)))
     released = released_seat_count(invoice)
     if released and not revoke_released:
-        raise InvoiceRefused(_l("%(n)s seats are released: tick the confirmation to revoke their access and cancel.",
-                                n=released), field="revoke_released")
+        raise InvoiceRefused(lazy_ngettext(
+            "%(num)d seat is released: tick the confirmation to revoke its access and cancel.",
+            "%(num)d seats are released: tick the confirmation to revoke their access and cancel.", released), field="revoke_released")
     linked = db.session.execute(sa.select(Seat).where(
         Seat.invoice_id == invoice.id, Seat.state.in_([SeatState.WAITING.value, SeatState.RELEASED.value]))
     ).scalars().all()

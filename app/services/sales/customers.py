@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.i18n import format_credits
 from app.models import Reseller, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
@@ -122,8 +123,10 @@ def add_credit(actor: User, reseller: Reseller, customer: User, amount: int, *, 
                                  note=note or "",  # the history names the other wallet itself
                                  idempotency_key=idempotency_key)
     except InsufficientCredits as error:
-        error.message = _l("Your wallet holds %(available)s credits: you cannot give %(amount)s.",
-                           available=error.available, amount=amount)
+        error.message = lazy_ngettext("Your wallet holds %(count)s credit: you cannot give %(amount)s.",
+                                      "Your wallet holds %(count)s credits: you cannot give %(amount)s.",
+                                      error.available, count=format_credits(error.available),
+                                      amount=format_credits(amount))
         error.field = "amount"
         raise
     if not moved.out_entry.replayed:

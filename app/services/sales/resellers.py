@@ -7,7 +7,7 @@ Recharge and deduction go through the same ledger use cases as a partner's
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Reseller, Role, User, WalletEntry
 from app.services import DomainError, audit
 from app.services.ledger import wallets
+from app.i18n import format_credits
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.people import users
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH
@@ -139,8 +140,11 @@ def deduct_from_reseller(actor: User, reseller: Reseller, amount: int, *, reason
         entry = wallets.deduct(wallets.wallet_of(reseller), amount, actor=actor, note=reason,
                                idempotency_key=idempotency_key)
     except InsufficientCredits as error:
-        error.message = _l("Only %(available)s credits are available: %(name)s cannot lose %(amount)s.",
-                           available=error.available, name=reseller.name, amount=amount)
+        error.message = lazy_ngettext(  # the partners' words: a reseller's wallet is refused alike
+            "Only %(count)s credit is available: %(partner)s cannot lose %(amount)s.",
+            "Only %(count)s credits are available: %(partner)s cannot lose %(amount)s.",
+            error.available, count=format_credits(error.available), partner=reseller.name,
+            amount=format_credits(amount))
         error.field = "amount"
         raise
     if not entry.replayed:
