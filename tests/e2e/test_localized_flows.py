@@ -8,9 +8,14 @@ when it appears in the catalog's English sources but in none of that language's 
 titles, names, emails) is set aside. Browsers send Accept-Language for the locale, so nobody
 picks the language by hand.
 
-Flows: partner enrolment until refused; the catalog and the member area.
-To add a flow (reseller activation, invoice seat release): write ``def my_flow(run: Run)``
-with ``run.page(...)`` / ``run.check(page, "step")`` and append ``Flow("...", my_flow)`` to FLOWS.
+Flows: partner enrolment until refused; the catalog and the member area; reseller activation (a
+customer orders by bank transfer, the reseller activates it from the to-activate list, the customer
+sees the course); invoice seat release (the admin links a seat "after full payment", records two
+partial payments typed the language's way, the student sees the courses). Each flow that needs people
+or an invoice of its own makes them per language (``run_in_live_app``), so it runs on the shared demo
+in any order with the English browser tests of the same flows.
+To add a flow: write ``def my_flow(run: Run)`` with ``run.page(...)`` / ``run.check(page, "step")``
+and append ``Flow("...", my_flow)`` to FLOWS.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Callable
 import polib
 import pytest
 
-from tests.e2e.conftest import LIVE_ENV
+from tests.e2e.conftest import LIVE_ENV, run_in_live_app
 from tests.e2e.test_browser_smoke import DEMO_PASSWORD, PageWatch
 
 from playwright.sync_api import Page, expect  # noqa: E402  (after the smoke module's Chromium check)
@@ -36,6 +41,8 @@ LOCALES = {"it": "it-IT", "pt_BR": "pt-BR"}
 WORD = re.compile(r"[^\W\d_]{3,}")
 PLACEHOLDER = re.compile(r"%\([^)]+\)[sd]|%[sd]|\{\w+\}|<[^>]+>")
 COURSE = "Workplace Safety Basics"  # 10 credits for Demo Partner
+SHOP_PRODUCT, SHOP_COURSE = "Workplace Safety", "Workplace Safety Basics"  # on sale by Demo Reseller
+SEAT_COURSES = ("Excel Essentials", "Workplace Safety Basics")  # the Office Bundle
 
 # What a person reads on a page: its text, and the attributes screen readers and tooltips read.
 VISIBLE_TEXT = """() => {
@@ -77,6 +84,10 @@ def data_words() -> set[str]:
                               ("companies", "name"),
                               ("wallet_entries", "note"), ("resellers", "name"), ("products", "name"),
                               ("offers", "name"),
+                              # what a reseller or an admin typed: transfer instructions, invoices
+                              ("payment_policies", "instructions"), ("invoices", "payer_name"),
+                              ("invoices", "payer_address"), ("invoices", "notes"), ("invoice_lines", "description"),
+                              ("invoice_payments", "reference"), ("invoice_payments", "note"),
                               # The email log lists what was sent, each in its recipient's language.
                               ("email_log", "subject")]:
             for (value,) in conn.execute(f"SELECT {column} FROM {table}"):  # noqa: S608 - fixed names
@@ -282,11 +293,169 @@ def catalog_and_member_area(run: Run) -> None:
         watch.assert_clean()
 
 
+def _fresh_customer(run: Run) -> str:
+    """A customer of Demo Reseller for this language alone (nothing ordered yet); its email."""
+    email = f"cliente-{run.locale.lower()}@example.com"
+    run_in_live_app(f"""
+import sqlalchemy as sa
+from app.extensions import db
+from app.models import Reseller, Role
+from app.services.ledger import wallets
+from app.services.people.users import create_user, find_user_by_email
+from app.transactions import commit
+if find_user_by_email({email!r}) is None:
+    reseller = db.session.scalar(sa.select(Reseller).where(Reseller.name == "Demo Reseller"))
+    wallets.wallet_of(create_user(None, email={email!r}, role=Role.CUSTOMER, name="Cliente {run.locale}",
+                                  password={DEMO_PASSWORD!r}, reseller=reseller))
+    commit()
+""")
+    return email
+
+
+def reseller_activation(run: Run) -> None:
+    """A customer (on a phone) orders by bank transfer and reads the transfer instructions; the reseller
+    activates the order from the "to activate" list (a dialog asks first); the customer sees the course."""
+    customer_email = _fresh_customer(run)
+    customer, reseller = run.page(width=390), run.page()
+    run.sign_in(customer, customer_email)
+    run.check(customer, "member home")
+    expect(customer.locator("main")).not_to_contain_text(SHOP_COURSE)
+    customer.goto("/member/shop")
+    run.check(customer, "shop")
+    offer = customer.locator("section.shop-offer", has=customer.locator("h2", has_text=re.compile(f"^{SHOP_PRODUCT}$")))
+    offer.locator("input[name$='-method'][value=bank_transfer]").check()
+    offer.locator("button[type=submit]").click()
+    customer.wait_for_url("**/member/orders/*", wait_until="networkidle")
+    expect(customer.locator("#bank-instructions")).to_contain_text("IBAN")
+    run.check(customer, "order waiting for the transfer")
+    number = re.search(r"\d{4}-\d+", customer.locator("main h1").inner_text()).group(0)
+
+    run.sign_in(reseller, "reseller@example.com")
+    run.check(reseller, "reseller home")
+    reseller.locator("main a[href$='/reseller/to-activate']").first.click()
+    reseller.wait_for_url("**/reseller/to-activate", wait_until="networkidle")
+    run.check(reseller, "to-activate list")
+    count = int(re.sub(r"\D", "", reseller.locator("#to-activate-count").inner_text()))
+    row = reseller.locator("tr", has_text=number)
+    expect(row.locator(".wait-reason")).to_be_visible()
+    row.locator("a[href*='/activate']").click()
+    dialog = reseller.locator("dialog[open]")
+    expect(dialog).to_contain_text(number)
+    run.check(reseller, "activate dialog")
+    dialog.locator("button[type=submit]").click()
+    expect(reseller.locator("dialog[open]")).to_have_count(0)
+    expect(reseller.locator("tr", has_text=number).locator("a[href*='/activate']")).to_have_count(0)
+    expect(reseller.locator("#to-activate-count")).to_contain_text(str(count - 1))
+    run.check(reseller, "order activated")
+
+    customer.goto("/member/")
+    expect(customer.locator("#my-courses")).to_contain_text(SHOP_COURSE)
+    run.check(customer, "member home with the course")
+    customer.goto("/member/orders")
+    expect(customer.locator("#my-orders")).to_contain_text(number)
+    run.check(customer, "my orders")
+
+    for watch in run.watches:
+        watch.assert_clean()
+
+
+def _fresh_invoice(run: Run) -> tuple[str, str]:
+    """An issued invoice of two Office Bundle seats, nothing paid, and a student with no course, both for this
+    language alone: (invoice number, student email)."""
+    student = f"posto-{run.locale.lower()}@example.com"
+    number_file = Path(LIVE_ENV["AULA_INSTANCE_DIR"]) / f"e2e-invoice-{run.locale}.txt"
+    run_in_live_app(f"""
+from datetime import timedelta
+from pathlib import Path
+import sqlalchemy as sa
+from app.extensions import db
+from app.models import Company, Offer, Product, Role
+from app.services.access import today
+from app.services.billing import invoices
+from app.services.billing.invoices import InvoiceValues, LineValues
+from app.services.people.users import create_user, find_user_by_email
+from app.transactions import commit
+if find_user_by_email({student!r}) is None:
+    create_user(None, email={student!r}, role=Role.STUDENT, name="Studente {run.locale}", password={DEMO_PASSWORD!r})
+    rossi = db.session.scalar(sa.select(Company).where(Company.name == "Rossi S.r.l."))
+    offer = db.session.scalar(sa.select(Offer).join(Product, Offer.product_id == Product.id).where(
+        Product.name == "Office Bundle", Offer.name == "Full access"))
+    invoice = invoices.create_invoice(None, InvoiceValues(payer=f"company:{{rossi.id}}", address="Via Roma 1, Milano",
+                                                          due_on=today() + timedelta(days=30)))
+    invoices.add_line(None, invoice, LineValues(offer_id=offer.id, quantity=2, unit_price_cents=19900))
+    invoices.issue_invoice(None, invoice)
+    Path({str(number_file)!r}).write_text(invoice.number)
+    commit()
+""")
+    return number_file.read_text().strip(), student
+
+
+def invoice_seat_release(run: Run) -> None:
+    """The platform admin links a student (on a phone) to a seat of an invoice "after full payment" and records
+    two partial payments typed the language's way (150,50 + 247,50 of 398,00); the courses appear after the
+    second."""
+    number, student_email = _fresh_invoice(run)
+    admin, student = run.page(), run.page(width=390)
+    run.sign_in(student, student_email)
+    expect(student.locator("main")).not_to_contain_text(SEAT_COURSES[0])
+    run.check(student, "member home without the courses")
+
+    run.sign_in(admin, "admin@example.com")
+    admin.goto("/platform/invoices")
+    run.check(admin, "invoices")
+    admin.locator("#invoices-table tr", has_text=number).locator("a").first.click()
+    admin.wait_for_load_state("networkidle")
+    expect(admin.locator("#invoice-body h1")).to_contain_text(number)
+    run.check(admin, "invoice page")
+
+    admin.locator("a[data-dialog-open='link-seat-dialog']").click()
+    dialog = admin.locator("#link-seat-dialog")
+    expect(dialog).to_be_visible()
+    run.check(admin, "link-access dialog")
+    dialog.locator("input[name=user_q]").fill(student_email)
+    dialog.locator("#seat-user-results input[name=user_id]").first.check()
+    line = dialog.locator("select[name=line_id]")
+    line.select_option(line.locator("option").first.get_attribute("value"))
+    dialog.locator("input[name=release_mode][value=after_full_payment]").check()
+    run.check(admin, "link-access dialog filled in")
+    dialog.locator("button[name=action][value=link]").click()
+    expect(dialog).to_be_hidden()
+    seat = admin.locator("#seats-table tr", has_text=student_email)
+    expect(seat).to_have_attribute("data-state", "waiting")
+    run.check(admin, "seat waiting for full payment")
+
+    for amount, reference in (("150,50", f"E2E-{run.locale}-1"), ("247,50", f"E2E-{run.locale}-2")):
+        form = admin.locator("#payment-form")
+        form.locator("input[name=amount]").fill(amount)
+        form.locator("input[name=reference]").fill(reference)
+        form.locator("button[type=submit]").click()
+        expect(admin.locator("#payments-table")).to_contain_text(reference)
+        admin.wait_for_load_state("networkidle")
+        run.check(admin, f"payment {reference} recorded")
+        if reference.endswith("-1"):
+            expect(admin.locator("#seats-table tr", has_text=student_email)).to_have_attribute("data-state", "waiting")
+            student.goto("/member/")
+            expect(student.locator("main")).not_to_contain_text(SEAT_COURSES[0])
+    expect(admin.locator("#seats-table tr", has_text=student_email)).to_have_attribute("data-state", "released")
+    expect(admin.locator("#payment-form")).to_have_count(0)  # paid in full: nothing more to record
+    run.check(admin, "invoice paid in full, seat released")
+
+    student.goto("/member/")
+    for course in SEAT_COURSES:
+        expect(student.locator("#my-courses")).to_contain_text(course)
+    run.check(student, "member home with the courses")
+    student.goto("/member/invoices")
+    run.check(student, "my invoices")
+
+    for watch in run.watches:
+        watch.assert_clean()
+
+
 FLOWS = [
     Flow("partner enrolment until refused", partner_enrolment_until_refused),
     Flow("catalog and member area", catalog_and_member_area),
-    # Flow("reseller activation", reseller_activation),          # when the reseller area lands
-    # Flow("invoice seat release", invoice_seat_release),        # when invoices land
+    Flow("reseller activation", reseller_activation),
+    Flow("invoice seat release", invoice_seat_release),
 ]
 
 
