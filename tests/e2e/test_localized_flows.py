@@ -81,7 +81,7 @@ def data_words() -> set[str]:
     with sqlite3.connect(db) as conn:
         for table, column in [("users", "name"), ("users", "email"), ("partners", "name"), ("courses", "title"),
                               ("courses", "description"), ("lessons", "title"), ("lessons", "body"),
-                              ("companies", "name"),
+                              ("companies", "name"), ("student_imports", "filename"),
                               ("wallet_entries", "note"), ("resellers", "name"), ("products", "name"),
                               ("offers", "name"),
                               # what a reseller or an admin typed: transfer instructions, invoices
