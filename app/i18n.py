@@ -14,6 +14,7 @@ amount typed with the current locale's separators; digits other than ASCII 0-9 a
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -89,8 +90,27 @@ def recipient_locale(user) -> str:
 
 
 def format_credits(value: int | None) -> str:
-    """A number of credits with the locale's grouping (``1.234`` in Italian)."""
-    return format_decimal(value or 0)
+    """A number of credits with the locale's grouping (``1.234`` in Italian).
+
+    Lists print this for every row: a whole number takes Python's grouping with the
+    locale's separator where that is exactly what Babel writes (checked once per locale).
+    """
+    value = value or 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        separator = _plain_grouping(str(get_locale()))
+        if separator is not None:
+            return f"{value:,}".replace(",", separator)
+    return format_decimal(value)
+
+
+@functools.lru_cache(maxsize=32)
+def _plain_grouping(locale: str) -> str | None:
+    """The locale's group separator if Babel groups whole numbers by three from 1,000 with a plain minus; else None."""
+    separator = get_group_symbol(locale)
+    samples = (0, 7, 999, 1_000, -1_234, 12_345, 1_234_567, -2_000_000_000)
+    if all(format_decimal_in(n, locale=locale) == f"{n:,}".replace(",", separator) for n in samples):
+        return separator
+    return None
 
 
 def credits_text(value: int | None) -> str:

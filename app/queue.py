@@ -11,14 +11,23 @@ the services, never the other way round.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
-from redis import Redis
-from rq import Queue, Retry
 
 from app.transactions import after_commit
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+
+# redis and rq are imported when a job is enqueued or its progress read, not when the app
+# starts: a CLI command such as ``flask audit-ledger`` never loads them.
+
 
 def redis_connection() -> Redis:
+    from redis import Redis
+
     url = current_app.config.get("REDIS_URL")
     if url:
         return Redis.from_url(url)
@@ -31,6 +40,8 @@ def redis_connection() -> Redis:
 
 
 def get_queue() -> Queue:
+    from rq import Queue
+
     is_async = bool(current_app.config.get("REDIS_URL"))
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection(), is_async=is_async)
 
@@ -39,6 +50,8 @@ def enqueue_after_commit(job: str, *args, retry: bool = False) -> None:
     """Enqueue the job at dotted path ``job`` with ``args`` once the current transaction has committed."""
 
     def _enqueue():
+        from rq import Retry
+
         options = {}
         if retry:
             intervals = current_app.config["EMAIL_RETRY_INTERVALS"]

@@ -30,11 +30,23 @@ def is_htmx() -> bool:
 
 
 def paginate(query, per_page: int):
-    """One page of ``query`` from ``?page=``: a missing, bad or huge number never fails."""
+    """One offset page of ``query`` from ``?page=``: a missing, bad or huge number never fails.
+
+    Only for lists bounded by nature; a list that can grow large uses ``seek_page`` (app.services.pagination).
+    """
     from app.extensions import db
 
     page = request.args.get("page", 1, type=int) or 1
     return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
+
+
+def seek_page(query, order, per_page: int):
+    """One keyset page of ``query`` in ``order`` (a ``pagination.Keyset``) from ``?after=`` / ``?before=``.
+
+    A missing or unreadable cursor is the first page; ``_pagination.html`` renders the links.
+    """
+    return order.page(query, per_page=per_page, after=request.args.get("after"),
+                      before=request.args.get("before"))
 
 
 def render(page: str, fragment: str | None = None, /, **context):
@@ -127,6 +139,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["credits"] = i18n.format_credits
     app.jinja_env.filters["money"] = i18n.format_money
     app.jinja_env.filters["filesize"] = i18n.format_file_size
+    app.jinja_env.filters["number"] = i18n.format_credits  # any whole number, with the locale's grouping
     # "1 credit", "2 credits": the counted phrase by each language's plural rule.
     app.jinja_env.globals["credits_text"] = i18n.credits_text
     app.jinja_env.filters["number"] = format_number

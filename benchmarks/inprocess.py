@@ -42,7 +42,8 @@ def make_app(database_url: str):
     from app import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False})
+                       "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False,
+                       "EXTRA_TRUSTED_HOSTS": ["localhost"]})  # the test client's host
 
 
 def signed_in_client(app, email: str):
@@ -50,10 +51,11 @@ def signed_in_client(app, email: str):
     from app.models import User
 
     with app.app_context():
-        user_id = db.session.execute(sa.select(User.id).where(User.email == email)).scalar_one()
+        # What Flask-Login keeps in the session: the id and the session version (User.get_id).
+        session_id = db.session.execute(sa.select(User).where(User.email == email)).scalar_one().get_id()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     return client
 

@@ -32,12 +32,15 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else (f"{value:.0f}" if value >= 10 else f"{value:.1f}")
 
 
-def latency_cell(result: WrkResult, alone_ms: float | None = None) -> str:
-    """rps and percentiles under load; ``alone_ms``: one request with the server otherwise idle."""
+def latency_cell(result: WrkResult, alone_ms: float | None = None, cpu_ms: float | None = None) -> str:
+    """rps and percentiles under load; ``alone_ms``: one request with the server otherwise idle;
+    ``cpu_ms``: the workers' CPU time per request during the load (what the ratio mostly comes from)."""
     text = (f"{result.rps:.1f} rps; p50 {_ms(result.p50_ms)} / p95 {_ms(result.p95_ms)} /"
             f" p99 {_ms(result.p99_ms)} ms")
     if alone_ms is not None:
         text += f"; alone {_ms(alone_ms)} ms"
+    if cpu_ms is not None:
+        text += f"; CPU {cpu_ms:.2f} ms/req" if cpu_ms < 1 else f"; CPU {cpu_ms:.1f} ms/req"
     problems = []
     if result.not_ok:
         problems.append(f"{result.not_ok} not 2xx" + (f" ({result.statuses})" if result.statuses else ""))
@@ -52,8 +55,8 @@ def ratio(value: float, reference: float) -> float:
     return value / reference if reference else 0.0
 
 
-def reference_row(name: str, result: WrkResult) -> Row:
-    return Row(name, latency_cell(result), verdict=INFO)
+def reference_row(name: str, result: WrkResult, cpu_ms: float | None = None) -> Row:
+    return Row(name, latency_cell(result, cpu_ms=cpu_ms), verdict=INFO)
 
 
 def sql_cell(small: int | None, large: int | None, paginated: bool = True) -> str:
@@ -66,23 +69,23 @@ def sql_cell(small: int | None, large: int | None, paginated: bool = True) -> st
 
 
 def list_row(name: str, result: WrkResult, hello: WrkResult, *, sql: str = "",
-             queries_constant: bool | None = None, alone_ms: float | None = None) -> Row:
+             queries_constant: bool | None = None, alone_ms: float | None = None, cpu_ms: float | None = None) -> Row:
     """A list page: ≥ LIST_MIN_RATIO × hello rps, p95 ≤ LIST_MAX_P95_MS, same SQL at 10 and 100 rows."""
     r = ratio(result.rps, hello.rps)
     ok = (result.ok > 0 and r >= routes.LIST_MIN_RATIO and result.p95_ms is not None
           and result.p95_ms <= routes.LIST_MAX_P95_MS and not result.not_ok and queries_constant is not False)
     target = (f"≥ {routes.LIST_MIN_RATIO:g} × hello, p95 ≤ {routes.LIST_MAX_P95_MS} ms, "
               "same SQL at 10/100 rows")
-    return Row(name, latency_cell(result, alone_ms), f"hello {hello.rps:.0f} rps", f"{r:.3f}", sql, target,
+    return Row(name, latency_cell(result, alone_ms, cpu_ms), f"hello {hello.rps:.0f} rps", f"{r:.3f}", sql, target,
                PASS if ok else FAIL)
 
 
 def action_row(name: str, result: WrkResult, debit: WrkResult, *, sql: str = "",
-               alone_ms: float | None = None) -> Row:
+               alone_ms: float | None = None, cpu_ms: float | None = None) -> Row:
     """An action (enrolment POST): ≥ ACTION_MIN_RATIO × the minimal debit's rps, every answer a 2xx."""
     r = ratio(result.rps, debit.rps)
     ok = result.ok > 0 and r >= routes.ACTION_MIN_RATIO and not result.not_ok
-    return Row(name, latency_cell(result, alone_ms), f"minimal debit {debit.rps:.0f} rps", f"{r:.3f}", sql,
+    return Row(name, latency_cell(result, alone_ms, cpu_ms), f"minimal debit {debit.rps:.0f} rps", f"{r:.3f}", sql,
                f"≥ {routes.ACTION_MIN_RATIO:g} × minimal debit", PASS if ok else FAIL)
 
 

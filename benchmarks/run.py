@@ -75,8 +75,9 @@ class Context:
 
 
 def flask_env(database_url: str) -> dict:
+    # Production settings; the platform URL is the host wrk and the browsers ask for (trusted hosts).
     return {"DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "AULA_ENV": "production",
-            "SECRET_KEY": os.environ["SECRET_KEY"]}
+            "SECRET_KEY": os.environ["SECRET_KEY"], "AULA_PLATFORM_URL": os.environ["AULA_PLATFORM_URL"]}
 
 
 def flask(args: list[str], database_url: str) -> subprocess.CompletedProcess:
@@ -239,14 +240,25 @@ def settle(servers: dict[str, Server], engine: sa.Engine, log_dir: Path, limit: 
         servers["aula"].restart(log_dir)
 
 
+def wrk_with_cpu(server: Server, results: dict, name: str, url: str, **options) -> load.WrkResult:
+    """wrk against ``url``, noting in ``results["cpu_ms"]`` the workers' CPU time per request meanwhile."""
+    before = cpu_ticks(server.worker_pids())
+    result = load.run_wrk(url, **options)
+    spent = cpu_ticks(server.worker_pids()) - before
+    results["cpu_ms"][name] = spent * 1000 / os.sysconf("SC_CLK_TCK") / max(result.requests, 1)
+    return result
+
+
 def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, args, results: dict,
                  log_dir: Path) -> None:
     wrk = dict(duration=args.duration, connections=args.connections, threads=args.threads,
                timeout=args.duration + 5)
     log("hello (reference)")
-    results["http"]["hello"] = asdict(load.run_wrk(servers["hello"].url + "/", **wrk))
+    results["http"]["hello"] = asdict(wrk_with_cpu(servers["hello"], results, "hello",
+                                                   servers["hello"].url + "/", **wrk))
     log("minimal debit (reference)")
-    results["http"]["minimal debit"] = asdict(load.run_wrk(servers["debit"].url + "/debit", method="POST",
+    results["http"]["minimal debit"] = asdict(wrk_with_cpu(servers["debit"], results, "minimal debit",
+                                                           servers["debit"].url + "/debit", method="POST",
                                                            body="x=1", **wrk))
     browsers = signed_in(servers["aula"].url)
     for route in routes.ROUTES:
@@ -274,8 +286,8 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
             continue
         results["alone_ms"][route.name] = (time.perf_counter() - alone) * 1000
         log(f"{route.name}: wrk {args.duration:g} s, {args.connections} connections")
-        result = load.run_wrk(servers["aula"].url + path, method=route.method, headers=headers,
-                              body=body or "", ids=ids, **wrk)
+        result = wrk_with_cpu(servers["aula"], results, route.name, servers["aula"].url + path,
+                              method=route.method, headers=headers, body=body or "", ids=ids, **wrk)
         results["http"][route.name] = asdict(result)
         if ids:
             ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
@@ -352,10 +364,11 @@ def rows_of(results: dict) -> list[report.Row]:
     rows: list[report.Row] = []
     http_results = {name: load.WrkResult(**value) for name, value in results["http"].items()}
     hello, debit = http_results.get("hello"), http_results.get("minimal debit")
+    cpu = results.get("cpu_ms", {})
     if hello:
-        rows.append(report.reference_row("hello (reference)", hello))
+        rows.append(report.reference_row("hello (reference)", hello, cpu.get("hello")))
     if debit:
-        rows.append(report.reference_row("minimal debit (reference)", debit))
+        rows.append(report.reference_row("minimal debit (reference)", debit, cpu.get("minimal debit")))
     for route in routes.ROUTES:
         queries = results["queries"].get(route.name)
         sql, constant = "", None
@@ -370,10 +383,11 @@ def rows_of(results: dict) -> list[report.Row]:
             rows.append(report.error_row(route.name, results["errors"][route.name]))
         elif route.name in http_results and route.is_list and hello:
             rows.append(report.list_row(route.name, http_results[route.name], hello, sql=sql,
-                                        queries_constant=constant, alone_ms=results["alone_ms"].get(route.name)))
+                                        queries_constant=constant, alone_ms=results["alone_ms"].get(route.name),
+                                        cpu_ms=cpu.get(route.name)))
         elif route.name in http_results and debit:
             rows.append(report.action_row(route.name, http_results[route.name], debit, sql=sql,
-                                          alone_ms=results["alone_ms"].get(route.name)))
+                                          alone_ms=results["alone_ms"].get(route.name), cpu_ms=cpu.get(route.name)))
         elif sql:
             rows.append(report.Row(route.name, "not driven (--routes)", sql=sql))
     if results.get("bulk"):
@@ -438,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")
     os.environ["AULA_ENV"] = "production"
+    os.environ.setdefault("AULA_PLATFORM_URL", "http://127.0.0.1")  # required in production; wrk asks this host
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
     engine = sa.create_engine(sqlalchemy_url(database_url))
@@ -446,8 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     state = ensure_dataset(engine, database_url, dataset.Spec(), args.rebuild)
     ctx = prepare_context(engine, database_url)
     counts = dataset.counts(engine)
-    results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "exports": {}, "errors": {},
-                     "bulk": None, "audit": None}
+    results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "cpu_ms": {}, "exports": {},
+                     "errors": {}, "bulk": None, "audit": None}
     if {"sql", "bulk", "invoice"} - set(args.skip):
         measure_in_process(ctx, results, sql="sql" not in args.skip, bulk="bulk" not in args.skip,
                            invoice="invoice" not in args.skip)

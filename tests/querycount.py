@@ -2,10 +2,10 @@
 
 - ``count_queries(engine)``: every statement the engine sends while the block runs
   (SQLAlchemy's ``after_cursor_execute``), as ``counter.count`` and ``counter.statements``.
-- ``forced_page_size(n)``: every list paginates through ``db.paginate`` (Flask-SQLAlchemy);
-  inside the block it serves pages of ``n`` rows and records how many rows each page
-  held, so a page of 10 and a page of 100 can be compared. If lists move to another
-  paginator (keyset), patch that one place here.
+- ``forced_page_size(n)``: every list paginates through ``Keyset.page``
+  (``app.services.pagination``, keyset pages) or ``db.paginate`` (Flask-SQLAlchemy, offset
+  pages of short lists); inside the block both serve pages of ``n`` rows and record how many
+  rows each page held, so a page of 10 and a page of 100 can be compared.
 - ``assert_constant_queries(client, url, make_rows)``: builds 10 rows, counts the page's
   statements, builds 90 more, counts again, and asserts the two counts are equal.
 
@@ -52,7 +52,9 @@ def count_queries(engine) -> Iterator[QueryCounter]:
 @contextmanager
 def forced_page_size(per_page: int) -> Iterator[list[int]]:
     """Pages of ``per_page`` rows; yields the list of how many rows each page held."""
-    original = SQLAlchemy.paginate
+    from app.services.pagination import Keyset
+
+    original, original_keyset = SQLAlchemy.paginate, Keyset.page
     shown: list[int] = []
 
     def paginate(self, select, **kwargs):
@@ -62,11 +64,17 @@ def forced_page_size(per_page: int) -> Iterator[list[int]]:
         shown.append(len(pagination.items))
         return pagination
 
-    SQLAlchemy.paginate = paginate
+    def keyset_page(self, query, **kwargs):
+        kwargs["per_page"] = per_page
+        page = original_keyset(self, query, **kwargs)
+        shown.append(len(page.items))
+        return page
+
+    SQLAlchemy.paginate, Keyset.page = paginate, keyset_page
     try:
         yield shown
     finally:
-        SQLAlchemy.paginate = original
+        SQLAlchemy.paginate, Keyset.page = original, original_keyset
 
 
 @dataclass(frozen=True)

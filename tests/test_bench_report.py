@@ -87,3 +87,9 @@ def test_the_dataset_spec_refuses_sizes_it_cannot_build_consistently():
         Spec(students=100, enrolments=101)  # the largest partner holds 50 students: 100 enrolments at most
     with pytest.raises(ValueError):
         Spec(enrolments=100_000, big_wallet_entries=150_000)  # two entries per enrolment at least
+
+
+def test_a_row_shows_the_workers_cpu_time_per_request_when_measured():
+    assert "CPU 0.28 ms/req" in report.reference_row("hello", HELLO, cpu_ms=0.28).aula
+    assert "CPU 11.5 ms/req" in report.list_row("rows", result(50), HELLO, cpu_ms=11.46).aula
+    assert "CPU" not in report.list_row("rows", result(50), HELLO).aula

@@ -18,12 +18,14 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.enrolment import bulk as svc
+from app.services.enrolment.bulk import batches
 from app.services.enrolment import enrol as enrolments
 from app.services.enrolment.bulk import BulkInputError, Outcome
 from app.services.catalog.pricing import CourseNotShared
 from app.services.ledger.wallets import audit_ledger
 from app.transactions import commit
 from tests.conftest import TEST_REDIS_URL, csrf_token
+from tests.querycount import grown_statements
 
 PATH = "/partner/enrolments/bulk"
 
@@ -265,7 +267,8 @@ def test_request_refuses_foreign_ids_a_changed_price_and_an_empty_list(db, facto
     assert db.session.scalar(sa.select(sa.func.count(BulkEnrolment.id))) == 0
 
 
-def test_progress_is_reported_every_few_rows(db, factory, partner, admin, course):
+def test_progress_is_reported_after_each_batch_of_rows(db, factory, partner, admin, course, monkeypatch):
+    monkeypatch.setattr(batches, "BATCH", 20)
     ids = [factory.student(partner).id for _ in range(45)]
     partner_wallet_top_up(factory, partner, 400)
     bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
@@ -900,3 +903,49 @@ def test_a_batch_waiting_too_long_says_it_is_delayed(db, client, factory, partne
     assert "delayed" in late and "platform administrators have been told" in late
     assert "hx-trigger" in late  # it keeps polling
     assert "delayed" in client.get(url).get_data(as_text=True)
+
+
+# --- set-based: a batch costs a few statements, whatever its size (issue 9) ---------------------------
+
+
+def run_counted(db, factory, partner, admin, course, n, queries):
+    ids = [factory.student(partner).id for _ in range(n)]
+    bulk = svc.request_bulk_enrolment(admin, partner, course, ids)
+    db.session.flush()
+    with queries() as counter:
+        svc.run_bulk_enrolment(bulk.id)
+        db.session.flush()
+    assert [r["outcome"] for r in bulk.results] == ["enrolled"] * n
+    return counter.statements
+
+
+def test_a_bulk_run_adds_a_few_statements_per_batch_not_per_student(db, factory, admin, course, queries,
+                                                                    monkeypatch):
+    monkeypatch.setattr(batches, "BATCH", 10)
+    partner = factory.partner(credits=1_000)
+    ten = run_counted(db, factory, partner, admin, course, 10, queries)
+    thirty = run_counted(db, factory, partner, admin, course, 30, queries)
+    # Two more batches: the students' lock, their enrolments (check, insert, read back), debit, entries, events.
+    assert len(thirty) - len(ten) <= 2 * 7, grown_statements(ten, thirty, limit=7)
+
+
+def test_a_student_who_joined_by_another_way_meanwhile_is_skipped_and_not_charged(db, factory, partner, admin,
+                                                                                  course):
+    from app.services.access import participation
+    from app.services.ledger import wallets
+
+    first, second = factory.student(partner), factory.student(partner)
+    participation.join_course(None, second, course, start_date=participation.today())  # a grant, say
+    wallet = wallets.locked_wallet_of(partner)
+    before = wallet.balance
+    enrolled = enrolments.enrol_many(admin, partner, course, [first, second], price=10, wallet=wallet)
+    assert enrolled[0] is not None and enrolled[1] is None
+    assert wallet.balance == before - 10 and debits(db, partner) == 1
+
+
+def test_classifying_more_rows_than_allowed_is_refused_with_a_message(db, partner, course):
+    from app.services.enrolment.bulk.classify import classify
+    from app.services.enrolment.bulk.emails import MAX_ROWS
+
+    with pytest.raises(BulkInputError, match="At most"):
+        classify(partner, course, list(range(1, MAX_ROWS + 2)), [])

@@ -197,7 +197,7 @@ def post_enrol(client, student, course, htmx=True):
 
 
 def test_enrol_page_lists_students_and_priced_courses(client, factory, partner, partner_admin):
-    student = factory.student(partner, email="anna@example.com")
+    factory.student(partner, email="anna@example.com")
     factory.course(title="Fire Safety", value=12)
     html = client.get("/partner/enrolments").get_data(as_text=True)
     assert "anna@example.com" in html and "Fire Safety — 12 cr" in html

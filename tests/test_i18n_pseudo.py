@@ -381,7 +381,7 @@ def _crm(admin, by_email, newcomer) -> dict:
             ("platform", f"/platform/crm/contacts/{newcomer.id}"),
             ("platform", f"/platform/crm/contacts/{newcomer.id}/timeline"),
             ("platform", f"/platform/crm/contacts/{newcomer.id}/grants/{moved.id}/edit"),
-            ("platform", f"/platform/crm?q=Excel"),
+            ("platform", "/platform/crm?q=Excel"),
             ("platform", "/platform/audit?object_type=Grant"),
         ],
     }

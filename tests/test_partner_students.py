@@ -10,6 +10,7 @@ from app.services.tenancy import companies as company_svc
 from app.services.people import students as svc
 from app.services.people.users import EmailTaken
 from tests.conftest import PASSWORD, csrf_token, login
+from tests.pages import page_link
 
 
 @pytest.fixture
@@ -276,13 +277,15 @@ def test_deactivate_by_htmx_answers_with_the_row(client, db, factory, partner):
     assert response.headers["HX-Trigger"] == "aula:close-dialog"
 
 
-def test_the_list_asks_for_confirmation_in_a_dialog(client, factory, partner):
+def test_the_list_asks_for_confirmation_in_a_dialog_loaded_on_demand(client, factory, partner):
     [student] = add_students(factory, partner, ["Anna"])
     html = client.get("/partner/students").get_data(as_text=True)
-    dialog_id = f"confirm-deactivate-{student.id}"
-    assert f'data-dialog-open="{dialog_id}"' in html
-    assert f'<dialog class="aula-dialog text-start text-wrap" id="{dialog_id}"' in html
-    assert "data-dialog-close" in html
+    assert "<dialog" not in html
+    ask = re.search(rf'href="(/partner/students/{student.id}/deactivate\?[^"]*)" hx-get="\1" hx-target="#dialog-host"',
+                    html).group(1).replace("&amp;", "&")
+    dialog = client.get(ask, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert dialog.lstrip().startswith(f'<dialog class="aula-dialog text-start text-wrap" id="confirm-deactivate-{student.id}"')
+    assert "data-dialog-close" in dialog and f'hx-target="#student-{student.id}"' in dialog
 
 
 def test_without_javascript_the_confirmation_is_a_page(client, factory, partner):
@@ -351,10 +354,34 @@ def test_pagination_is_25_a_page(client, factory, partner):
     first = client.get("/partner/students").get_data(as_text=True)
     assert "30 students" in first
     assert "Student 24" in first and "Student 25" not in first
-    second = client.get("/partner/students?page=2").get_data(as_text=True)
+    assert page_link(first, "prev") is None
+    second = client.get(page_link(first, "next")).get_data(as_text=True)
     assert "Student 25" in second and "Student 29" in second and "Student 00" not in second
-    assert client.get("/partner/students?page=junk").status_code == 200
-    assert client.get("/partner/students?page=99").status_code == 200
+    assert page_link(second, "next") is None
+    back = client.get(page_link(second, "prev")).get_data(as_text=True)
+    assert "Student 00" in back and "Student 24" in back and "Student 25" not in back
+
+
+def test_the_next_page_keeps_the_search(client, factory, partner):
+    add_students(factory, partner, [f"Anna {i:02d}" for i in range(26)] + ["Bruno"])
+    first = client.get("/partner/students?q=anna").get_data(as_text=True)
+    second = client.get(page_link(first, "next")).get_data(as_text=True)
+    assert "q=anna" in page_link(first, "next")
+    assert "Anna 25" in second and "Bruno" not in second
+
+
+@pytest.mark.parametrize("cursor", ["junk", "WzFd", "W10", "eyJhIjoxfQ", "x" * 5000, "WyJhIiwiYiIsImMiXQ", "page=2"])
+def test_a_bad_page_cursor_shows_the_first_page(client, factory, partner, cursor):
+    add_students(factory, partner, ["Anna"])
+    for name in ("after", "before"):
+        response = client.get(f"/partner/students?{name}={cursor}")
+        assert response.status_code == 200 and "Anna" in response.get_data(as_text=True)
+
+
+def test_a_count_beyond_a_thousand_says_more_than(client, factory, partner, monkeypatch):
+    monkeypatch.setattr(svc, "COUNT_LIMIT", 3)
+    add_students(factory, partner, ["A", "B", "C", "D"])
+    assert "More than 3 students" in client.get("/partner/students").get_data(as_text=True)
 
 
 def test_htmx_gets_the_rows_fragment_and_the_same_url_the_page(client, factory, partner):

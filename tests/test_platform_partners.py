@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.models import AuditEvent, Partner, Role, User
 from tests.conftest import csrf_token, login
+from tests.pages import page_link
 
 
 @pytest.fixture
@@ -50,17 +51,49 @@ def test_list_shows_each_partner_with_its_balance_and_the_total(client, factory,
     assert re.search(r'<h2[^>]*>Partners</h2>\s*<p[^>]*>3<', html)
 
 
-def test_each_row_has_recharge_and_deduct_dialogs_with_their_own_request_key(client, factory, admin):
+def test_each_row_loads_its_recharge_and_deduct_dialogs_on_demand(client, factory, admin):
     partner = factory.partner(name="Dialog Partner", credits=5)
     html = client.get("/platform/partners").get_data(as_text=True)
     for operation in ("recharge", "deduct"):
-        assert f'data-dialog-open="{operation}-{partner.id}-dialog"' in html
-        assert re.search(rf'<dialog class="aula-dialog[^"]*" id="{operation}-{partner.id}-dialog"', html)
-        assert f'hx-post="/platform/partners/{partner.id}/{operation}"' in html
-    keys = re.findall(rf'name="(?:recharge|deduct)-{partner.id}-idempotency_key" type="hidden" value="([^"]+)"',
-                      html)
-    assert len(keys) == 2 and keys[0] != keys[1]
+        url = f"/platform/partners/{partner.id}/{operation}"
+        assert f'href="{url}" hx-get="{url}" hx-target="#dialog-host"' in html
+    assert "<dialog" not in html and "idempotency_key" not in html
     assert "style=" not in html and "onclick" not in html
+
+
+@pytest.mark.parametrize("operation", ["recharge", "deduct"])
+def test_each_loaded_dialog_has_its_own_request_key(client, factory, admin, operation):
+    partner = factory.partner(name="Dialog Partner", credits=5)
+    url = f"/platform/partners/{partner.id}/{operation}"
+    keys = []
+    for _ in range(2):
+        html = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert html.lstrip().startswith(f'<dialog class="aula-dialog text-wrap" id="{operation}-{partner.id}-dialog"')
+        assert "data-dialog-loaded" in html and f'hx-post="{url}"' in html and "<html" not in html
+        keys += re.findall(rf'name="{operation}-{partner.id}-idempotency_key" type="hidden" value="([^"]+)"', html)
+    assert len(keys) == 2 and keys[0] != keys[1]
+
+
+def test_the_list_is_searchable_by_name_or_domain(client, factory, admin):
+    factory.partner(name="Alpha Training")
+    factory.partner(name="Beta Academy", kind="whitelabel", domain="beta.example.com")
+    by_name = client.get("/platform/partners?q=ALPHA").get_data(as_text=True)
+    by_domain = client.get("/platform/partners?q=beta.example", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Alpha Training" in by_name and "Beta Academy" not in by_name
+    assert by_domain.lstrip().startswith('<div id="partner-rows">')
+    assert "Beta Academy" in by_domain and "Alpha Training" not in by_domain
+    assert "No partner matches this search." in client.get("/platform/partners?q=zzz").get_data(as_text=True)
+
+
+def test_the_list_pages_by_name_fifty_at_a_time(client, factory, admin):
+    for n in range(52):
+        factory.partner(name=f"Partner {n:03d}")
+    first = client.get("/platform/partners").get_data(as_text=True)
+    second = client.get(page_link(first, "next")).get_data(as_text=True)
+    assert "Partner 049" in first and "Partner 050" not in first
+    assert "Partner 050" in second and "Partner 051" in second and "Partner 049" not in second
+    # The totals count every partner, not the page.
+    assert re.search(r'<h2[^>]*>Partners</h2>\s*<p[^>]*>52<', second)
 
 
 # --- create ----------------------------------------------------------------------

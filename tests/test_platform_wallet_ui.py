@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.models import AuditEvent, EmailMessage, Role, Wallet, WalletEntry
 from app.services.enrolment import enrol as enrolments
 from app.services.ledger import wallets
+from tests.pages import page_link
 from tests.conftest import csrf_token
 
 
@@ -72,12 +73,17 @@ def test_recharge_with_htmx_returns_the_row_the_totals_a_toast_and_closes_the_di
         AuditEvent.action == "wallet.recharged", AuditEvent.partner_id == partner.id)).scalar_one()
 
 
-def test_the_returned_row_carries_fresh_keys_so_the_next_recharge_applies_too(client, db, factory, admin):
+def test_the_dialog_loaded_again_carries_a_fresh_key_so_the_next_recharge_applies_too(client, db, factory, admin):
     partner = factory.partner(credits=0)
-    first = post_operation(client, partner, "recharge", "5").get_data(as_text=True)
-    new_key = re.search(rf'name="recharge-{partner.id}-idempotency_key" type="hidden" value="([^"]+)"',
-                        first).group(1)
-    post_operation(client, partner, "recharge", "6", key=new_key)
+
+    def dialog_key():
+        html = client.get(f"/platform/partners/{partner.id}/recharge", headers={"HX-Request": "true"}).get_data(
+            as_text=True)
+        return re.search(rf'name="recharge-{partner.id}-idempotency_key" type="hidden" value="([^"]+)"',
+                         html).group(1)
+
+    post_operation(client, partner, "recharge", "5", key=dialog_key())
+    post_operation(client, partner, "recharge", "6", key=dialog_key())
     assert [e.amount for e in entries_of(db, partner)] == [5, 6]
 
 
@@ -310,13 +316,28 @@ def test_history_is_paginated_fifty_per_page(client, factory, admin):
     path = f"/platform/partners/{partner.id}/wallet"
 
     first = client.get(path).get_data(as_text=True)
-    second = client.get(f"{path}?page=2").get_data(as_text=True)
+    older = page_link(first, "next")
+    second = client.get(older).get_data(as_text=True)
 
     assert len(history_rows(first)) == 50 and len(history_rows(second)) == 5
     assert "n54" in first and "n0" not in first and "n0" in second
-    assert "Page 1 of 2" in first and f'href="{path}?page=2"' in first
-    assert client.get(f"{path}?page=abc").status_code == 200
+    assert older.startswith(f"{path}?after=") and page_link(first, "prev") is None
+    assert page_link(second, "next") is None and "n54" in client.get(page_link(second, "prev")).get_data(as_text=True)
+    assert client.get(f"{path}?after=abc").status_code == 200
     assert client.get(f"{path}?page=99999999999999999999999").status_code == 200
+
+
+def test_the_next_page_of_the_history_keeps_its_filters(client, factory, admin):
+    partner = factory.partner()
+    wallet = wallets.wallet_of(partner)
+    for n in range(55):
+        wallets.recharge(wallet, 1, actor=admin, note=f"n{n}")
+    wallets.deduct(wallet, 1, actor=admin, note="the one deduction")
+    path = f"/platform/partners/{partner.id}/wallet"
+    first = client.get(f"{path}?kind=recharge").get_data(as_text=True)
+    second = client.get(page_link(first, "next")).get_data(as_text=True)
+    assert "kind=recharge" in page_link(first, "next")
+    assert len(history_rows(second)) == 5 and "the one deduction" not in first + second
 
 
 @pytest.mark.parametrize("query, message", [

@@ -33,12 +33,6 @@ def enrol(factory, partner, value=12):
     return svc.enrol_student(admin, partner, student, factory.course(value=value))
 
 
-def dialog_of(html, enrolment):
-    match = re.search(rf'<dialog[^>]*id="cancel-{enrolment.id}".*?</dialog>', html, re.S)
-    assert match, html
-    return match.group(0)
-
-
 def nav_links(html):
     nav = re.search(r'<ul class="navbar-nav[^"]*">(.*?)</ul>', html, re.S).group(1)
     return re.findall(r"<a [^>]*>[^<]*</a>", nav)
@@ -48,45 +42,62 @@ def current_links(html):
     return [link for link in nav_links(html) if 'aria-current="page"' in link]
 
 
-# --- the cancel dialog says whether the credits come back --------------------------------
+# --- the cancel dialog (loaded on demand) says whether the credits come back ----------------
+
+
+def cancel_question(client, enrolment, htmx=True):
+    """The cancel question: the dialog htmx loads on demand, or (without JavaScript) its own page."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(f"/partner/enrolments/{enrolment.id}/cancel", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path, headers", [
     ("/partner/enrolments", {}),
     ("/partner/enrolments/rows", {"HX-Request": "true"}),
 ])
-def test_the_cancel_dialog_says_the_credits_are_refunded(db, client, factory, partner, partner_admin, path, headers):
-    platform_settings.settings().refund_on_cancel = True
-    enrolment = enrol(factory, partner, value=12)
-    dialog = dialog_of(client.get(path, headers=headers).get_data(as_text=True), enrolment)
-    assert "The 12 credits will be refunded." in dialog
-    assert "will not be refunded" not in dialog
-
-
-@pytest.mark.parametrize("path, headers", [
-    ("/partner/enrolments", {}),
-    ("/partner/enrolments/rows", {"HX-Request": "true"}),
-])
-def test_the_cancel_dialog_says_the_credits_are_not_refunded(db, client, factory, partner, partner_admin, path,
-                                                             headers):
-    platform_settings.settings().refund_on_cancel = False
-    enrolment = enrol(factory, partner, value=12)
-    dialog = dialog_of(client.get(path, headers=headers).get_data(as_text=True), enrolment)
-    assert "The credits will not be refunded." in dialog
-    assert "will be refunded." not in dialog.replace("will not be refunded.", "")
-
-
-def test_cancelling_with_htmx_still_answers_with_the_row(db, client, factory, partner, partner_admin):
+def test_the_list_loads_the_cancel_dialog_on_demand_instead_of_one_per_row(
+    db, client, factory, partner, partner_admin, path, headers,
+):
     enrolment = enrol(factory, partner)
-    other = enrol(factory, partner)
+    html = client.get(path, headers=headers).get_data(as_text=True)
+    url = f"/partner/enrolments/{enrolment.id}/cancel"
+    assert "<dialog" not in html
+    assert f'href="{url}" hx-get="{url}" hx-target="#dialog-host"' in html
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["dialog", "page"])
+def test_the_cancel_question_says_the_credits_are_refunded(db, client, factory, partner, partner_admin, htmx):
+    platform_settings.settings().refund_on_cancel = True
+    question = cancel_question(client, enrol(factory, partner, value=12), htmx)
+    assert "The 12 credits will be refunded." in question
+    assert "will not be refunded" not in question
+    assert question.lstrip().startswith("<dialog") == htmx
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["dialog", "page"])
+def test_the_cancel_question_says_the_credits_are_not_refunded(db, client, factory, partner, partner_admin, htmx):
+    platform_settings.settings().refund_on_cancel = False
+    question = cancel_question(client, enrol(factory, partner, value=12), htmx)
+    assert "The credits will not be refunded." in question
+    assert "will be refunded." not in question.replace("will not be refunded.", "")
+
+
+def test_another_partners_cancel_question_is_not_found(db, client, factory, partner, partner_admin):
+    theirs = enrol(factory, factory.partner(credits=50))
+    assert client.get(f"/partner/enrolments/{theirs.id}/cancel").status_code == 404
+
+
+def test_cancelling_with_htmx_answers_with_the_row_and_closes_the_dialog(db, client, factory, partner, partner_admin):
+    enrolment = enrol(factory, partner)
     token = csrf_token(client, "/partner/enrolments")
     response = client.post(f"/partner/enrolments/{enrolment.id}/cancel", data={"csrf_token": token},
                            headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<tr id="enrolment-{enrolment.id}">') and "Cancelled" in html
-    # The other enrolment's dialog, on the refreshed page, still states the setting.
-    assert "will be refunded." in dialog_of(client.get("/partner/enrolments").get_data(as_text=True), other)
+    assert response.headers["HX-Trigger"] == "aula:close-dialog"
 
 
 # --- the navigation marks the current section ------------------------------------------------
@@ -131,7 +142,7 @@ def test_the_partners_row_hides_kind_and_domain_on_a_phone(client, factory, logi
     assert html.count(f'<th scope="col" class="{PHONE_HIDDEN}">') == 2  # Kind and Domain
     # The actions (the page's point) stay visible, and the tested balance cell is unchanged.
     assert re.search(r'class="num balance" id="partner-\d+-balance">0</td>', row)
-    assert f'data-dialog-open="recharge-{partner.id}-dialog"' in row
+    assert f'hx-get="/platform/partners/{partner.id}/recharge"' in row
 
 
 def test_the_enrolments_table_hides_start_and_credits_on_a_phone(client, factory, partner, partner_admin):

@@ -221,6 +221,18 @@ def test_audit_finds_a_broken_chain(db, wallet, admin):
     assert any(p.wallet_id == wallet.id and "balance after 99, expected 15" in p.problem for p in problems)
 
 
+def test_audit_reports_a_break_once_not_on_every_entry_after_it(db, wallet, admin):
+    wallets.recharge(wallet, 10, actor=admin)
+    db.session.add(WalletEntry(wallet_id=wallet.id, amount=5, balance_after=99, kind="recharge"))
+    db.session.flush()
+    db.session.add(WalletEntry(wallet_id=wallet.id, amount=1, balance_after=100, kind="recharge"))
+    db.session.execute(sa.update(Wallet).where(Wallet.id == wallet.id).values(balance=16))
+    db.session.flush()
+    _, problems = audit_ledger()
+    chain = [p.problem for p in problems if p.wallet_id == wallet.id and "balance after" in p.problem]
+    assert len(chain) == 1 and "balance after 99, expected 15" in chain[0]
+
+
 def test_a_wallet_never_exceeds_the_largest_balance(db, factory):
     wallet = wallets.wallet_of(factory.partner())
     admin = factory.platform_admin()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import make_response
 from flask_babel import lazy_gettext as _l
 
-from app.models import Invoice, InvoiceStatus, InvoicePaymentMethod, SeatReleaseMode, SeatState
+from app.models import Invoice, InvoicePaymentMethod, SeatReleaseMode, SeatState
 from app.services.billing import invoices, payments, seats
 from app.services.billing.invoice_pdf import STATUS_TEXT, invoice_pdf
 from app.services.billing.tax_ids import formatted, label

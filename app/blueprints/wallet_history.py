@@ -22,7 +22,7 @@ from app.services.exports.reports import statement_csv
 from app.services.ledger import statements
 from app.services.ledger.statements import HistoryFilters
 from app.transactions import commit
-from app.web import paginate, refuse, render
+from app.web import refuse, render, seek_page
 
 PAGE_SIZE = 50
 FILTER_ARGS = ("kind", "date_from", "date_to")
@@ -101,7 +101,7 @@ def history_page(template: str, *, wallet: Wallet | None, page_endpoint: str, cs
     )
     if filters is None:
         return refuse(template, "wallets/_history.html", page=None, **context)
-    page = paginate(statements.history_query(wallet, filters), per_page=PAGE_SIZE)
+    page = seek_page(statements.history_query(wallet, filters), statements.NEWEST_FIRST, per_page=PAGE_SIZE)
     return render(template, "wallets/_history.html", page=page, filtered=bool(args), **context)
 
 

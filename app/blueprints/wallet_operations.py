@@ -1,7 +1,8 @@
 """A wallet's recharge and deduction dialog, shared by the platform admin's partners and resellers.
 
 One form (``WalletOperationForm``, a fresh idempotency key each time it is
-rendered), one dialog and page (templates/wallets/_credits_*.html), one way to
+rendered), one dialog loaded on demand into the page's #dialog-host (or, without
+JavaScript, a page of its own: templates/wallets/_credits_*.html), one way to
 answer: refused -> the form again (422) with the service's words; applied ->
 the caller's answer (a row swapped in place, or a redirect). Which wallet and
 which ledger use case is the caller's job.
@@ -51,8 +52,9 @@ def wallet_operation(owner: WalletOwner, operation: str, change: Callable, after
     """GET: the dialog as a page of its own. POST: ``change(amount, reason=, idempotency_key=)``, then
     ``after_change()`` answers; a refusal comes back as the form (422) with the balance it reports."""
     context = dict(owner=owner, operation=operation, balance=owner.balance)
-    if request.method == "GET":
-        return render("wallets/credits.html", form=owner.blank_form(operation), **context)
+    if request.method == "GET":  # the dialog (HTMX, loaded on demand) or its page, with a fresh request key
+        return render("wallets/credits.html", "wallets/_credits_dialog.html", form=owner.blank_form(operation),
+                      **context)
     form = WalletOperationForm(prefix=owner.prefix(operation))
     if form.validate():
         try:

@@ -21,6 +21,8 @@ class EmailMessage(db.Model):
     __tablename__ = "email_log"
     __table_args__ = (
         EmailStatus.check("status", "status_known"),
+        # The email log newest first, of one status (keyset pages).
+        sa.Index("ix_email_log_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,13 +38,18 @@ class Enrolment(db.Model):
             sqlite_where=sa.text(_PARTICIPATING_SQL),
             postgresql_where=sa.text(_PARTICIPATING_SQL),
         ),
+        # A partner's enrolments newest first (keyset pages), whole or by status, course or start date.
+        sa.Index("ix_enrolments_partner_id_id", "partner_id", "id"),
+        sa.Index("ix_enrolments_partner_status_id", "partner_id", "status", "id"),
+        sa.Index("ix_enrolments_partner_course_id", "partner_id", "course_id", "id"),
+        sa.Index("ix_enrolments_partner_start_date", "partner_id", "start_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
     # The partner that paid for it, for a partner enrolment.
-    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"))
     status: Mapped[str] = mapped_column(sa.String(20), default=EnrolmentStatus.ACTIVE.value)
     start_date: Mapped[date] = mapped_column(sa.Date)
     credits_charged: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -87,6 +87,10 @@ sa.Index("ix_companies_name_trgm", sa.func.lower(Company.name).label("lower_name
          postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
+# The partner list in name order (keyset pages).
+sa.Index("ix_partners_lower_name", sa.func.lower(Partner.name), Partner.id)
+
+
 class Reseller(db.Model):
     """A reseller organisation; its users have role reseller, its customers role customer."""
 

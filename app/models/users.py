@@ -115,3 +115,5 @@ sa.Index("ix_users_name_trgm", sa.func.lower(User.name).label("lower_name"), pos
          postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 sa.Index("ix_users_email_trgm", sa.func.lower(User.email).label("lower_email"), postgresql_using="gin",
          postgresql_ops={"lower_email": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+# A partner's students in name order (the student list, the picker, their keyset pages).
+sa.Index("ix_users_partner_lower_name", User.partner_id, sa.func.lower(User.name), User.email, User.id)

@@ -66,6 +66,9 @@ class WalletEntry(db.Model):
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
         sa.CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
         sa.Index("ix_wallet_entries_wallet_id_id", "wallet_id", "id"),
+        # The history's filters: by kind (newest first), by date.
+        sa.Index("ix_wallet_entries_wallet_kind_id", "wallet_id", "kind", "id"),
+        sa.Index("ix_wallet_entries_wallet_created_at", "wallet_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

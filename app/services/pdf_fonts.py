@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import fontpkg
-import paperang_p2_fonts_cjk
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2, fontTools and the font packages (about 25 MB once imported) are imported where a
+# PDF is drawn, not when the app starts: most processes never draw one.
 
 # fpdf2 lists every character a fallback font lacks, and fontTools each table it subsets:
 # neither helps whoever reads the log.
@@ -37,6 +40,9 @@ class PdfFont:
 @lru_cache(maxsize=1)
 def fonts() -> tuple[PdfFont, tuple[PdfFont, ...]]:
     """The main font and its fallbacks, as installed by pip."""
+    import fontpkg
+    import paperang_p2_fonts_cjk
+
     main = PdfFont("FiraSans", fontpkg.path("Fira Sans", 400), fontpkg.path("Fira Sans", 700))
     arabic = PdfFont("IBMPlexSansArabic", fontpkg.path("IBM Plex Sans Arabic", 400),
                      fontpkg.path("IBM Plex Sans Arabic", 700))
@@ -48,6 +54,8 @@ def fonts() -> tuple[PdfFont, tuple[PdfFont, ...]]:
 @lru_cache(maxsize=None)
 def coverage(font: PdfFont) -> frozenset[int]:
     """The code points ``font`` has a glyph for (read once per process: the files never change)."""
+    from fontTools.ttLib import TTFont
+
     with TTFont(font.regular, fontNumber=font.collection_number, lazy=True) as ttfont:
         return frozenset(ttfont.getBestCmap())
 

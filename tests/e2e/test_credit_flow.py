@@ -28,9 +28,19 @@ def _credits_dialog(page, partner: str, operation: str, amount: int, reason: str
 
 
 def _enrol(page, student_label: str) -> None:
-    page.get_by_label("Student", exact=True).select_option(label=student_label)
-    page.get_by_label("Course", exact=True).select_option(label=COURSE)
-    page.locator("#enrol-form button[type=submit]").click()
+    """The student picker (a combobox) by keyboard: type part of the name, Down to the match, Enter."""
+    picker = page.get_by_role("combobox", name="Student")
+    picker.fill(student_label.split(" <")[0])
+    option = page.get_by_role("option", name=student_label.split(" <")[0])
+    expect(option).to_be_visible()
+    expect(picker).to_have_attribute("aria-expanded", "true")
+    picker.press("ArrowDown")
+    expect(picker).to_have_attribute("aria-activedescendant", option.get_attribute("id"))
+    picker.press("Enter")
+    expect(picker).to_have_value(student_label)
+    expect(page.locator("#student-options")).to_be_hidden()
+    page.locator("#enrol-form").get_by_label("Course", exact=True).select_option(label=COURSE)
+    page.locator("#enrol-form button[type=submit]:not([form])").click()
 
 
 def test_enrol_until_refused_recharge_and_enrol_again(watched, live_server):

@@ -177,11 +177,15 @@ def _set_partner_balance(run: Run, admin: Page, partner: str, target: int) -> in
 
 
 def _enrol(run: Run, page: Page, student_email: str) -> None:
-    page.locator("#enrol-form select[name=student_id]").select_option(
-        page.locator("#enrol-form select[name=student_id] option", has_text=student_email).get_attribute("value"))
+    # The student picker, by keyboard: type, Down to the match, Enter.
+    picker = page.locator("#enrol-form input[role=combobox]")
+    picker.fill(student_email)
+    expect(page.locator("#student-options [role=option]", has_text=student_email)).to_be_visible()
+    picker.press("ArrowDown")
+    picker.press("Enter")
     page.locator("#enrol-form select[name=course_id]").select_option(
         page.locator("#enrol-form select[name=course_id] option", has_text=COURSE).get_attribute("value"))
-    page.locator("#enrol-form button[type=submit]").click()
+    page.locator("#enrol-form button[type=submit]:not([form])").click()
     page.wait_for_load_state("networkidle")
 
 

@@ -1,38 +1,32 @@
-"""Participants: the partner's enrolments with progress, by course or by student."""
+"""Participants: the partner's enrolments with progress, searchable by name, by course, status, start or student."""
 
 from flask import abort, request
 from flask_login import current_user
 
 from app.blueprints.downloads import certificate_download
 from app.blueprints.partner import bp
+from app.blueprints.partner.enrolment_forms import EnrolmentFilterForm
 from app.extensions import db
-from app.models import Course, Enrolment
+from app.models import Enrolment
 from app.services.catalog.pricing import catalog_for
-from app.services.enrolment.enrol import partner_enrolments_query
-from app.services.enrolment.progress import lessons_done_counts
+from app.services.enrolment.listing import page_of_participants
 from app.services.people.students import find_student
-from app.web import paginate, parse_id, render
+from app.web import parse_id, render
 
 PAGE_SIZE = 50
-
-
-def _int_arg(name: str) -> int | None:
-    return parse_id(request.args.get(name))
 
 
 @bp.route("/participants")
 def participants():
     partner = current_user.partner
-    course_id, student_id = _int_arg("course_id"), _int_arg("student_id")
-    course = db.session.get(Course, course_id) if course_id is not None else None
+    student_id = parse_id(request.args.get("student_id"))
     student = (find_student(partner, student_id) or abort(404)) if student_id is not None else None
-    status = request.args.get("status")
-    page = paginate(partner_enrolments_query(partner, course_id=course_id, student=student, status=status),
-                    per_page=PAGE_SIZE)
-    done = lessons_done_counts([e.id for e in page.items])
-    return render("partner/participants.html", "partner/_participant_rows.html",
-                  page=page, done=done, course=course, student=student, status=status,
-                  courses=[c for c, _price in catalog_for(partner)])
+    filter_form = EnrolmentFilterForm(formdata=request.args).with_courses([c for c, _ in catalog_for(partner)])
+    filters = filter_form.filters(student_id=student_id)
+    page = page_of_participants(partner, filters, per_page=PAGE_SIZE, after=request.args.get("after"),
+                                before=request.args.get("before"))
+    return render("partner/participants.html", "partner/_participant_rows.html", page=page, student=student,
+                  filter_form=filter_form, filtered=filters.any)
 
 
 @bp.route("/certificates/<int:enrolment_id>.pdf")

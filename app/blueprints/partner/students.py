@@ -85,7 +85,8 @@ def students():
         partner,
         text=(filters.q.data or "")[:200],
         company=company,
-        page=request.args.get("page", 1, type=int),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
     )
     return render(
         "partner/students/index.html",
@@ -154,11 +155,9 @@ def _change_active(student_id: int, active: bool):
     form = ConfirmForm()
     back = request.values.get("next")
     back = back if is_safe_next(back) else url_for("partner.students")
-    if request.method == "GET":
-        # Without JavaScript the dialog's opener leads here: the same question as a page.
-        return render(
-            "partner/students/confirm_active.html", student=student, active=active, form=form, back=back
-        )
+    if request.method == "GET":  # the question: a dialog loaded on demand (HTMX), or its page without JavaScript
+        return render("partner/students/confirm_active.html", "partner/students/_active_dialog.html",
+                      student=student, active=active, form=form, back=back, in_row=request.args.get("row") == "1")
     if not form.validate_on_submit():
         abort(400)
     set_student_active(current_user, partner, student, active)

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints import wallet_history
 from app.blueprints.wallet_operations import WalletOwner, wallet_operation
 from app.blueprints.platform import bp
-from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm, WalletOperationForm
+from app.blueprints.platform.forms import PartnerAdminForm, PartnerForm
 from app.extensions import db
 from app.models import Partner
 from app.services import DomainError
 from app.services.tenancy import partners
 from app.services.people import users
 from app.web import apply_refusal, is_htmx, refuse, render
-
-
-@dataclass
-class PartnerRow:
-    """One line of the partner list, with its wallet's dialogs (each form with a fresh key)."""
-
-    partner: Partner
-    balance: int
-    owner: WalletOwner
-    recharge_form: WalletOperationForm
-    deduct_form: WalletOperationForm
 
 
 def _owner(partner: Partner, balance: int) -> WalletOwner:
@@ -42,9 +30,7 @@ def _owner(partner: Partner, balance: int) -> WalletOwner:
     )
 
 
-def _row(partner: Partner, balance: int) -> PartnerRow:
-    owner = _owner(partner, balance)
-    return PartnerRow(partner, balance, owner, owner.blank_form("recharge"), owner.blank_form("deduct"))
+PAGE_SIZE = 50
 
 
 # --- list, create, edit ----------------------------------------------------------
@@ -52,8 +38,12 @@ def _row(partner: Partner, balance: int) -> PartnerRow:
 
 @bp.route("/partners")
 def partners_list():
-    rows = [_row(item.partner, item.balance) for item in partners.partners_with_balances()]
-    return render("platform/partners/list.html", rows=rows, totals=partners.balance_totals())
+    """Partners by name with their balances, searchable; the credit dialogs load on demand."""
+    q = request.args.get("q", "")[:200]
+    page = partners.page_of_partners(q, per_page=PAGE_SIZE, after=request.args.get("after"),
+                                     before=request.args.get("before"))
+    return render("platform/partners/list.html", "platform/partners/_rows.html", page=page, q=q,
+                  totals=partners.balance_totals())
 
 
 def _partner_form(form, partner):
@@ -143,7 +133,8 @@ def _after_change(partner: Partner):
         return redirect(url_for("platform.partners_list"))
     db.session.refresh(partner)
     html, status = render("platform/partners/list.html", "platform/partners/_row_changed.html",
-                          row=_row(partner, partners.balance_of(partner)), totals=partners.balance_totals())
+                          row=partners.PartnerBalance(partner, partners.balance_of(partner)),
+                          totals=partners.balance_totals())
     return html, status, {
         "HX-Trigger": "aula:close-dialog",
         "HX-Retarget": f"#partner-{partner.id}",

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.blueprints import wallet_history
 from app.blueprints.platform import bp
-from app.blueprints.platform.forms import PartnerAdminForm, WalletOperationForm
+from app.blueprints.platform.forms import PartnerAdminForm
 from app.blueprints.platform.reseller_forms import ResellerForm, ResellerSearchForm, reseller_offers_form
 from app.blueprints.wallet_operations import WalletOwner, wallet_operation
 from app.extensions import db
@@ -29,9 +29,6 @@ PAGE_SIZE = 25
 class ResellerRow:
     reseller: Reseller
     balance: int
-    owner: WalletOwner
-    recharge_form: WalletOperationForm
-    deduct_form: WalletOperationForm
 
 
 def _owner(reseller: Reseller) -> WalletOwner:
@@ -45,8 +42,7 @@ def _owner(reseller: Reseller) -> WalletOwner:
 
 
 def _row(reseller: Reseller) -> ResellerRow:
-    owner = _owner(reseller)
-    return ResellerRow(reseller, owner.balance, owner, owner.blank_form("recharge"), owner.blank_form("deduct"))
+    return ResellerRow(reseller, resellers.balance_of(reseller))
 
 
 @bp.route("/resellers")

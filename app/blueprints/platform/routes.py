@@ -8,10 +8,10 @@ from app.blueprints.platform import bp
 from app.blueprints.platform.forms import EmptyForm
 from app.extensions import db
 from app.models import EmailMessage
-from app.services.outbox.email import email_log_query, resend
+from app.services.outbox.email import NEWEST_FIRST as EMAIL_LOG_ORDER, email_log_query, resend
 from app.services.tenancy.overview import platform_counts
 from app.transactions import commit
-from app.web import paginate, render
+from app.web import render, seek_page
 
 PAGE_SIZE = 50
 
@@ -24,7 +24,7 @@ def home():
 @bp.route("/emails")
 def email_log():
     status = request.args.get("status") or None
-    page = paginate(email_log_query(status), per_page=PAGE_SIZE)
+    page = seek_page(email_log_query(status), EMAIL_LOG_ORDER, per_page=PAGE_SIZE)
     return render("platform/email_log.html", "platform/_email_rows.html",
                   page=page, status=status, form=EmptyForm())
 

@@ -21,7 +21,9 @@ Public API (functions add and flush; the caller commits once):
   ``preview_states(enrolment, grant, settings, today=None)`` the same resolver on unsaved settings;
   ``current_start_date(user, courses)`` the day delays count from for the user now.
 - ``join_course(actor, user, course, *, start_date, partner=None, credits=0)`` the one participation
-  function (used by grants and by the partner's paid enrolment); ``participating_enrolment(user, course)``.
+  function (used by grants and by the partner's paid enrolment), ``join_courses(actor, users, course, …)``
+  the same for a batch (bulk enrolment); ``participating_enrolment(user, course)``;
+  ``lock_participant(user)`` / ``lock_participants(users)`` (after any wallet or invoice lock).
 - ``today()`` the platform's calendar day.
 """
 
@@ -30,7 +32,7 @@ from app.services.access.grants import (  # noqa: F401
     revoke_grant,
 )
 from app.services.access.participation import (  # noqa: F401
-    join_course, lock_participant, participating_enrolment, today,
+    join_course, join_courses, lock_participant, lock_participants, participating_enrolment, today,
 )
 from app.services.access.resolver import (  # noqa: F401
     LessonState, State, current_start_date, lesson_state, lesson_states, preview_states,

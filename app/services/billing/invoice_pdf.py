@@ -7,16 +7,18 @@ address prints as written, and the euro sign as "€".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from flask import current_app
 from flask_babel import format_currency, format_date
 from flask_babel import gettext as _, lazy_pgettext
-from fpdf import FPDF
 
 from app.models import Invoice, InvoiceStatus, Payment, PaymentKind
 from app.services.billing import tax_ids
 from app.services.pdf_fonts import add_unicode_fonts
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # An invoice's status, an adjective that agrees with "invoice" (fattura, fatura: feminine): its own context,
 # apart from the same English words elsewhere ("Paid" as an amount, an enrolment "Cancelled").
@@ -44,6 +46,8 @@ def invoice_fonts(pdf: FPDF, invoice: Invoice, payments: list[Payment]) -> Fonts
 
 
 def invoice_pdf(invoice: Invoice, payments: list[Payment]) -> bytes:
+    from fpdf import FPDF  # here, not at import: most processes never draw an invoice
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     fonts = invoice_fonts(pdf, invoice, payments)
     text = fonts.printable

@@ -28,6 +28,13 @@ class CourseNotShared(DomainError):
 
 def price_for(course: Course, partner: Partner) -> int | None:
     """Credits ``partner`` pays to enrol one student in ``course``; None if not shared."""
+    if course.owner_partner_id is None and not course.assign_to_all_partners:
+        return _price(course, partner, db.session.get(CoursePartner, (course.id, partner.id)))
+    return _price(course, partner, None)
+
+
+def _price(course: Course, partner: Partner, link: CoursePartner | None) -> int | None:
+    """``price_for`` with the partner's link to the course (or None) already read."""
     if course.owner_partner_id is not None:
         # A whitelabel partner's own course: free for its owner while it is
         # whitelabel (a partner switched to default loses its own courses),
@@ -35,7 +42,6 @@ def price_for(course: Course, partner: Partner) -> int | None:
         return 0 if course.owner_partner_id == partner.id and partner.is_whitelabel else None
     if course.assign_to_all_partners:
         return course.value_per_enrolment
-    link = db.session.get(CoursePartner, (course.id, partner.id))
     if link is None:
         return None
     return course.value_per_enrolment if link.custom_value is None else link.custom_value
@@ -55,7 +61,13 @@ def catalog_for(partner: Partner) -> list[tuple[Course, int]]:
         ))
         .order_by(Course.title)
     ).scalars().all()
-    return [(course, price_for(course, partner)) for course in courses]
+    # The partner's links in one statement (when a course is priced per partner); they stay in
+    # the session, so a later price_for reads none.
+    links = {}
+    if any(course.owner_partner_id is None and not course.assign_to_all_partners for course in courses):
+        links = {link.course_id: link for link in db.session.execute(
+            db.select(CoursePartner).where(CoursePartner.partner_id == partner.id)).scalars()}
+    return [(course, _price(course, partner, links.get(course.id))) for course in courses]
 
 
 def require_price(course: Course, partner: Partner) -> int:

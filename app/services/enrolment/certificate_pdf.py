@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import force_locale, format_date, gettext as _
-from fpdf import FPDF
 
 from app import i18n
 from app.models import Certificate
-from app.services.tenancy.sites import external_url
-
 from app.services.pdf_fonts import add_unicode_fonts
 from app.services.tenancy.look import logo_of
+from app.services.tenancy.sites import external_url
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 
 def _local_logo(logo_url: str | None) -> Path | None:
@@ -57,6 +59,8 @@ def _certificate_pdf(certificate: Certificate) -> bytes:
         "date": _("on %(date)s", date=format_date(certificate.issued_at, "long")),
         "verify": _("Verification code %(code)s - %(url)s", code=certificate.code, url=verify),
     }
+    from fpdf import FPDF  # here, not at import: most processes never draw a certificate
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     family = add_unicode_fonts(pdf, [*lines.values(), certificate.student_name, certificate.course_title,
                               certificate.issuer_name])

@@ -1,8 +1,14 @@
-"""Enrolment of students by a partner, paid with the partner's credits; cancelling it; reading them.
+"""Enrolment of students by a partner, paid with the partner's credits; cancelling it.
 
 The debit and the enrolment are one transaction: both happen or neither.
-Every enrolment of a partner queues on its wallet row (``wallets.lock_wallets``),
-so the check for an existing participation sees every committed one.
+Every enrolment of a partner queues on its wallet row, locked once
+(``wallets.locked_wallet_of``: the lock and the balance in one statement),
+then on the student's row (``participation.lock_participant``), so the check
+for an existing participation sees every committed one. The happy path is
+eight statements: the two locks, the participation check and the
+enrolment (``participation.join_course``), the balance and the debit entry,
+the audit event, the low-balance threshold. The lists of enrolments are in
+``listing``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from app.services.access import participation
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.people.students import NotYourStudent, check_student  # noqa: F401  (a refusal of these use cases)
-from app.services.tenancy.credit_alerts import notify_insufficient_credits, warn_if_low_balance
+from app.services.tenancy.credit_alerts import notify_insufficient_credits, warn_if_balance_crossed
 from app.services.tenancy.settings import settings
 from app.transactions import keep_despite_refusal
 
@@ -76,10 +82,9 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     """
     check_enrollable(partner, student)
     price = require_price(course, partner)
-    wallet = wallets.wallet_of(partner)
-    wallets.lock_wallets(wallet.id)
+    wallet = wallets.locked_wallet_of(partner)
     try:
-        enrolment, _entry = enrol_locked(actor, partner, student, course, price=price, wallet=wallet)
+        enrolment = enrol_locked(actor, partner, student, course, price=price, wallet=wallet)
     except InsufficientCredits as error:
         error.told = notify_insufficient_credits(partner, course, error)
         keep_despite_refusal()
@@ -89,35 +94,61 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
 
 def enrol_locked(
     actor: User, partner: Partner, student: User, course: Course, *, price: int, wallet: Wallet,
-    warn_low_balance: bool = True,
-) -> tuple[Enrolment, WalletEntry | None]:
+) -> Enrolment:
     """The enrolment and its debit, with the partner's wallet row already locked by the caller.
 
-    The caller has checked the student (``check_enrollable``) and the price
-    (``require_price``). Raises AlreadyEnrolled or InsufficientCredits before
-    writing anything. A bulk enrolment passes ``warn_low_balance=False`` and warns once itself.
+    ``wallet.balance`` was read under that lock. The caller has checked the
+    student (``check_enrollable``) and the price (``require_price``). Raises
+    AlreadyEnrolled or InsufficientCredits before writing anything (a student
+    already enrolled is told so, even when the credits would not pay).
     """
     participation.lock_participant(student)
-    if participation.participating_enrolment(student, course) is not None:
-        raise AlreadyEnrolled(_l("%(student)s is already enrolled in %(course)s. Nothing was charged.",
-                                 student=student.email, course=course.title))
     if wallet.balance < price:
-        db.session.refresh(wallet, ["balance"])
-        if wallet.balance < price:
-            raise InsufficientCredits(needed=price, available=wallet.balance)
-
-    # The one participation function every way in uses (app.services.access).
-    enrolment, _new = participation.join_course(actor, student, course, start_date=participation.today(),
-                                                partner=partner, credits=price)
-    entry = wallets.debit_for_enrolment(
-        wallet, price, enrolment_id=enrolment.id, actor=actor,
-        note=f"{student.email} — {course.title}",
-    )
+        if participation.participating_enrolment(student, course) is not None:
+            raise _already_enrolled(student, course)
+        raise InsufficientCredits(needed=price, available=wallet.balance)
+    # The one participation function every way in uses (app.services.access); a partner's is always new.
+    enrolment, is_new = participation.join_course(actor, student, course, start_date=participation.today(),
+                                                  partner=partner, credits=price)
+    if not is_new:
+        raise _already_enrolled(student, course)
+    before = wallet.balance
+    after = wallets.debit_for_enrolments(wallet, price, [enrolment.id], actor=actor,
+                                         notes=[f"{student.email} — {course.title}"])
     audit.record(actor, "enrolment.created", enrolment, partner_id=partner.id,
                  student=student.email, course=course.title, credits=price)
-    if entry is not None and warn_low_balance:
-        warn_if_low_balance(partner, entry)
-    return enrolment, entry
+    warn_if_balance_crossed(partner, before, after)
+    return enrolment
+
+
+def enrol_many(actor: User, partner: Partner, course: Course, students: list[User], *, price: int,
+               wallet: Wallet) -> list[Enrolment | None]:
+    """``enrol_locked`` for a batch (bulk enrolment), set-based: a few statements whatever the batch's size.
+
+    The caller holds the wallet's lock, has checked each student (the
+    partner's own, active) and that the balance pays for all of them: the
+    debit would otherwise raise InsufficientCredits after the enrolments are
+    written (the caller's transaction then rolls back). The students' rows are
+    locked (in id order), they join the course together (``join_courses``:
+    one participation per user and course), the new enrolments are debited
+    in one move, and each gets its audit event. Returns, per student, the new
+    enrolment, or None for one who already participates (nothing charged).
+    """
+    participation.lock_participants(students)
+    joined = participation.join_courses(actor, students, course, start_date=participation.today(),
+                                        partner=partner, credits=price)
+    new = [(student, enrolment) for student, (enrolment, is_new) in zip(students, joined) if is_new]
+    wallets.debit_for_enrolments(wallet, price, [enrolment.id for _student, enrolment in new], actor=actor,
+                                 notes=[f"{student.email} — {course.title}" for student, _enrolment in new])
+    audit.record_many(actor, "enrolment.created", [
+        (enrolment, dict(student=student.email, course=course.title, credits=price)) for student, enrolment in new
+    ], partner_id=partner.id)
+    return [enrolment if is_new else None for enrolment, is_new in joined]
+
+
+def _already_enrolled(student: User, course: Course) -> AlreadyEnrolled:
+    return AlreadyEnrolled(_l("%(student)s is already enrolled in %(course)s. Nothing was charged.",
+                              student=student.email, course=course.title))
 
 
 def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> WalletEntry | None:
@@ -160,19 +191,6 @@ def cancel_enrolment(actor: User, partner: Partner, enrolment: Enrolment) -> Wal
 
 
 # --- reading ---------------------------------------------------------------------
-
-
-def partner_enrolments_query(partner: Partner, *, status: str | None = None, course_id: int | None = None,
-                             student: User | None = None):
-    """The partner's paid enrolments, newest first, optionally by status, course and student."""
-    query = sa.select(Enrolment).where(Enrolment.partner_id == partner.id)
-    if status in EnrolmentStatus.values():
-        query = query.where(Enrolment.status == status)
-    if course_id is not None:
-        query = query.where(Enrolment.course_id == course_id)
-    if student is not None:
-        query = query.where(Enrolment.user_id == student.id)
-    return query.order_by(Enrolment.id.desc())
 
 
 def enrolments_of(user: User) -> list[Enrolment]:

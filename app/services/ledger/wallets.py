@@ -13,7 +13,15 @@ Invariants (DESIGN.md §2), kept under concurrency on PostgreSQL and SQLite:
    so a repeat sees the first one's entry and returns it unchanged; a
    UNIQUE index backs it up. A repeat replays only the same operation (same
    wallet, kind and amount); the same key with anything else is refused
-   (``IdempotencyKeyReused``) and changes nothing.
+   (``IdempotencyKeyReused``) and changes nothing. Enrolment debits need no
+   lookup: their key (``enrolment:<id>:debit``) names an enrolment the
+   caller created in this transaction, under this lock, which no earlier
+   entry can name; the UNIQUE index still refuses a second debit of it.
+
+An enrolment (single or bulk) locks its wallet once with ``locked_wallet_of``
+(the lock and the balance in one statement) and charges through
+``debit_for_enrolments``: one conditional UPDATE for the whole batch and its
+entries inserted together, each with its running ``balance_after``.
 
 Idempotency keys live in two namespaces that cannot meet. The app's own
 keys are built here by each use case and start with their kind
@@ -30,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
@@ -113,6 +122,22 @@ def wallet_of(owner: Partner | Reseller | User) -> Wallet:
         wallet = Wallet(balance=0, **{column.key: owner.id})
         db.session.add(wallet)
         db.session.flush()
+    return wallet
+
+
+def locked_wallet_of(owner: Partner | Reseller | User) -> Wallet:
+    """The owner's wallet, its row locked (``SELECT … FOR UPDATE``) and its balance read under the lock.
+
+    One statement when the wallet exists; the first time it is created empty, then locked.
+    """
+    column = {Partner: Wallet.partner_id, Reseller: Wallet.reseller_id, User: Wallet.user_id}[type(owner)]
+    wallet = db.session.execute(
+        db.select(Wallet).where(column == owner.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if wallet is None:
+        wallet = wallet_of(owner)
+        lock_wallets(wallet.id)
     return wallet
 
 
@@ -229,17 +254,40 @@ def deduct(wallet: Wallet, amount: int, *, actor: User, note: str = "", idempote
                    idempotency_key=_caller_key(idempotency_key))
 
 
-def debit_for_enrolment(
-    wallet: Wallet, amount: int, *, enrolment_id: int, actor: User | None, note: str = "",
-) -> WalletEntry | None:
-    """Charge an enrolment, once (key ``enrolment:<id>:debit``). A free course (amount 0) leaves no entry."""
-    if amount == 0:
-        return None
+def debit_for_enrolments(
+    wallet: Wallet, amount: int, enrolment_ids: list[int], *, actor: User | None, notes: list[str],
+) -> int:
+    """Charge ``amount`` for each of these new enrolments, in order (keys ``enrolment:<id>:debit``); the new balance.
+
+    The caller holds the wallet's lock (``locked_wallet_of``) and created the
+    enrolments in this transaction (so no key can have been used: see the
+    module docstring). One conditional UPDATE moves the balance by the whole
+    total, or raises ``InsufficientCredits`` and changes nothing; the entries
+    follow in one batch insert, each with its running ``balance_after``. A
+    free course (amount 0) leaves no entry.
+    """
+    if amount == 0 or not enrolment_ids:
+        return wallet.balance
     _check_amount(amount)
-    return _single(
-        wallet, -amount, EntryKind.ENROLMENT_DEBIT, actor=actor, note=note,
-        enrolment_id=enrolment_id, idempotency_key=f"enrolment:{enrolment_id}:debit",
-    )
+    table = Wallet.__table__
+    total = amount * len(enrolment_ids)
+    new_balance = db.session.execute(
+        sa.update(table).where(table.c.id == wallet.id, table.c.balance - total >= 0)
+        .values(balance=table.c.balance - total).returning(table.c.balance)
+    ).scalar_one_or_none()
+    if new_balance is None:
+        available = db.session.execute(sa.select(table.c.balance).where(table.c.id == wallet.id)).scalar_one()
+        raise InsufficientCredits(needed=total, available=available)
+    sa.orm.attributes.set_committed_value(wallet, "balance", new_balance)
+    actor_id = actor.id if actor is not None else None
+    # balance_after: the running balance, from the balance before the batch down to new_balance.
+    db.session.execute(sa.insert(WalletEntry), [
+        dict(wallet_id=wallet.id, amount=-amount, balance_after=new_balance + total - amount * n,
+             kind=EntryKind.ENROLMENT_DEBIT.value, actor_id=actor_id, note=(note or "")[:500],
+             idempotency_key=f"enrolment:{enrolment_id}:debit", enrolment_id=enrolment_id)
+        for n, (enrolment_id, note) in enumerate(zip(enrolment_ids, notes, strict=True), start=1)
+    ])
+    return new_balance
 
 
 def refund(debit: WalletEntry, *, actor: User | None, note: str = "") -> WalletEntry:
@@ -366,41 +414,71 @@ class LedgerProblem:
     problem: str
 
 
+# Problem rows read from the database at a time (a broken ledger may have many).
+AUDIT_BATCH = 1000
+
+
 def audit_ledger() -> tuple[int, list[LedgerProblem]]:
     """Check invariants 1-4 for every wallet. Returns (wallets checked, problems)."""
-    problems: list[LedgerProblem] = []
-    wallets = db.session.execute(db.select(Wallet).order_by(Wallet.id)).scalars().all()
-    for wallet in wallets:
-        owner = wallet.owner_label
-        if wallet.balance < 0:
-            problems.append(LedgerProblem(wallet.id, owner, f"negative balance {wallet.balance}"))
-        running = 0
-        entries = db.session.execute(
-            sa.select(WalletEntry.id, WalletEntry.amount, WalletEntry.balance_after)
-            .where(WalletEntry.wallet_id == wallet.id)
-            .order_by(WalletEntry.id)
-        ).all()
-        for entry_id, amount, balance_after in entries:
-            running += amount
-            if balance_after != running:
-                problems.append(LedgerProblem(
-                    wallet.id, owner,
-                    f"entry {entry_id}: balance after {balance_after}, expected {running}",
-                ))
-                running = balance_after  # report each break once
-            if balance_after < 0:
-                problems.append(LedgerProblem(wallet.id, owner, f"entry {entry_id}: negative balance after"))
-        total = sum(amount for _, amount, _ in entries)
-        if total != wallet.balance:
-            problems.append(LedgerProblem(
-                wallet.id, owner, f"balance {wallet.balance} but entries sum to {total}"
-            ))
-    duplicates = db.session.execute(
+    return wallet_count(), list(ledger_problems())
+
+
+def wallet_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Wallet.id)))
+
+
+def ledger_problems() -> Iterator[LedgerProblem]:
+    """Every break of invariants 1-4, wallet by wallet, found by set-based SQL.
+
+    The database does the work (a window function compares each entry with the
+    one before it; a GROUP BY sums each wallet); only the problems come back,
+    streamed in batches, so memory stays flat whatever the ledger's size.
+    Each entry is checked against the one before it, so a break is reported
+    once, not on every entry after it.
+    """
+    owners = _OwnerLabels()
+    for wallet_id, balance in db.session.execute(
+        sa.select(Wallet.id, Wallet.balance).where(Wallet.balance < 0).order_by(Wallet.id)
+    ):
+        yield LedgerProblem(wallet_id, owners(wallet_id), f"negative balance {balance}")
+    before = sa.func.lag(WalletEntry.balance_after, 1, 0).over(partition_by=WalletEntry.wallet_id,
+                                                               order_by=WalletEntry.id)
+    steps = sa.select(WalletEntry.wallet_id, WalletEntry.id, WalletEntry.amount, WalletEntry.balance_after,
+                      before.label("before")).subquery()
+    breaks = db.session.execute(
+        sa.select(steps).where(sa.or_(steps.c.balance_after != steps.c.before + steps.c.amount,
+                                      steps.c.balance_after < 0))
+        .order_by(steps.c.wallet_id, steps.c.id).execution_options(yield_per=AUDIT_BATCH)
+    )
+    for wallet_id, entry_id, amount, balance_after, previous in breaks:
+        if balance_after != previous + amount:
+            yield LedgerProblem(wallet_id, owners(wallet_id),
+                                f"entry {entry_id}: balance after {balance_after}, expected {previous + amount}")
+        if balance_after < 0:
+            yield LedgerProblem(wallet_id, owners(wallet_id), f"entry {entry_id}: negative balance after")
+    total = sa.func.coalesce(sa.func.sum(WalletEntry.amount), 0)
+    for wallet_id, balance, summed in db.session.execute(
+        sa.select(Wallet.id, Wallet.balance, total).outerjoin(WalletEntry, WalletEntry.wallet_id == Wallet.id)
+        .group_by(Wallet.id, Wallet.balance).having(Wallet.balance != total).order_by(Wallet.id)
+    ):
+        yield LedgerProblem(wallet_id, owners(wallet_id), f"balance {balance} but entries sum to {summed}")
+    for wallet_id, key, count in db.session.execute(
         sa.select(WalletEntry.wallet_id, WalletEntry.idempotency_key, sa.func.count())
         .where(WalletEntry.idempotency_key.is_not(None))
         .group_by(WalletEntry.wallet_id, WalletEntry.idempotency_key)
         .having(sa.func.count() > 1)
-    ).all()
-    for wallet_id, key, count in duplicates:
-        problems.append(LedgerProblem(wallet_id, "", f"idempotency key {key!r} applied {count} times"))
-    return len(wallets), problems
+    ):
+        yield LedgerProblem(wallet_id, "", f"idempotency key {key!r} applied {count} times")
+
+
+class _OwnerLabels:
+    """Who owns a wallet (``partner Rossi``), read once per broken wallet."""
+
+    def __init__(self):
+        self.labels: dict[int, str] = {}
+
+    def __call__(self, wallet_id: int) -> str:
+        if wallet_id not in self.labels:
+            wallet = db.session.get(Wallet, wallet_id)
+            self.labels[wallet_id] = wallet.owner_label if wallet is not None else ""
+        return self.labels[wallet_id]

@@ -26,6 +26,7 @@ from app.models import EmailMessage, EmailStatus, User
 from app.models.base import utcnow
 from app.queue import enqueue_after_commit
 from app.services import audit
+from app.services.pagination import Keyset
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,10 @@ def _transport(message: EmailMessage) -> None:
             html=message.body_html,
             sender=settings.default_sender,
         ).send(connection)
+
+
+# The email log newest first, in keyset pages (it grows with every email: no COUNT).
+NEWEST_FIRST = Keyset(EmailMessage.id, descending=True)
 
 
 def email_log_query(status: str | None = None):

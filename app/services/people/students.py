@@ -7,11 +7,13 @@ commits once, and the welcome email leaves only after that commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from app.extensions import db
 from app.models import Company, Partner, Role, User
@@ -20,7 +22,7 @@ from app.services import DomainError, audit
 from app.services.people import tokens
 from app.services.people.names import check_name
 from app.services.tenancy import sites
-from app.services.tenancy.companies import MAX_PAGE
+from app.services.pagination import Keyset, Page, contains_pattern, with_count
 from app.services.outbox.email import queue_email
 from app.services.people.users import EmailTaken, find_user_by_email, normalise_email
 
@@ -209,45 +211,92 @@ def find_student(partner: Partner, student_id: int) -> User | None:
     ).scalar_one_or_none()
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def matching_name_or_email(text: str | None):
+    """A condition on User: the name or the email contains ``text`` (ignoring case); None for no text."""
+    text = " ".join((text or "").split())[:200]
+    if not text:
+        return None
+    pattern = contains_pattern(text)
+    return sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
+                  sa.func.lower(User.email).like(pattern, escape="\\"))
+
+
+# The students' order everywhere (list, picker): by name, then email (index ix_users_partner_lower_name).
+BY_NAME = Keyset(sa.func.lower(User.name), User.email, User.id)
+# The list says how many students match, counting at most this many ("more than 1,000").
+COUNT_LIMIT = 1000
+
+
+def students_query(partner: Partner, text: str | None = None, company: Company | str | None = None):
+    """The partner's students matching ``text`` (name or email), optionally of one company, unordered.
+
+    ``company`` is a Company of this partner, ``NO_COMPANY`` for students
+    without one, or None for all.
+    """
+    query = sa.select(User).where(User.partner_id == partner.id, User.role == Role.STUDENT.value)
+    condition = matching_name_or_email(text)
+    if condition is not None:
+        query = query.where(condition)
+    if company == NO_COMPANY:
+        query = query.where(User.company_id.is_(None))
+    elif isinstance(company, Company):
+        _check_company(partner, company)
+        query = query.where(User.company_id == company.id)
+    return query
 
 
 def page_of_students(
     partner: Partner,
     text: str | None = None,
     company: Company | str | None = None,
-    page: int = 1,
+    *,
+    after: str | None = None,
+    before: str | None = None,
     per_page: int = PAGE_SIZE,
-):
-    """The partner's students matching ``text`` (name or email), optionally of one company.
+) -> Page:
+    """A keyset page of the partner's students by name (see ``students_query``), with their companies.
 
-    ``company`` is a Company of this partner, ``NO_COMPANY`` for students
-    without one, or None for all.
+    ``page.total`` counts the matching students up to ``COUNT_LIMIT``.
     """
-    page = min(max(page or 1, 1), MAX_PAGE)
-    query = (
-        sa.select(User)
-        .where(User.partner_id == partner.id, User.role == Role.STUDENT.value)
-        .options(selectinload(User.company))
-        .order_by(sa.func.lower(User.name), User.email, User.id)
-    )
-    text = (text or "").strip()
-    if text:
-        pattern = _like(text)
-        query = query.where(
-            sa.or_(
-                sa.func.lower(User.name).like(pattern, escape="\\"),
-                sa.func.lower(User.email).like(pattern, escape="\\"),
-            )
-        )
-    if company == NO_COMPANY:
-        query = query.where(User.company_id.is_(None))
-    elif isinstance(company, Company):
-        _check_company(partner, company)
-        query = query.where(User.company_id == company.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    query = students_query(partner, text, company)
+    page = BY_NAME.page(query.options(selectinload(User.company), raiseload("*")),
+                        per_page=per_page, after=after, before=before)
+    return with_count(page, query, COUNT_LIMIT)
+
+
+@dataclass(frozen=True)
+class StudentMatches:
+    """What the student picker offers: at most a few students, and whether more match."""
+
+    students: list[User]
+    more: bool
+
+
+# The student picker shows at most this many matches: typing more narrows them.
+PICKER_LIMIT = 20
+
+
+def search_students(partner: Partner, text: str, *, limit: int = PICKER_LIMIT) -> StudentMatches:
+    """The partner's active students whose name or email contains ``text``, by name (all of them for no text).
+
+    At most ``limit`` (one bounded statement: the name index, read until ``limit + 1`` match).
+    """
+    query = active_students_query(partner)
+    condition = matching_name_or_email(text)
+    if condition is not None:
+        query = query.where(condition)
+    found = db.session.execute(
+        query.order_by(*BY_NAME.keys).limit(limit + 1).options(raiseload("*"))
+    ).scalars().all()
+    return StudentMatches(list(found[:limit]), more=len(found) > limit)
+
+
+def student_to_enrol(partner: Partner, student_id: int | None) -> User:
+    """The student a form chose by id (one lookup): the partner's own, or ``NotYourStudent``."""
+    student = find_student(partner, student_id) if student_id is not None else None
+    if student is None:
+        raise NotYourStudent()
+    return student
 
 
 def active_students_query(partner: Partner):

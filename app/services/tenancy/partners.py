@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import raiseload
 
 from app import i18n
 from app.extensions import db
 from app.models import Partner, PartnerKind, Role, User, Wallet, WalletEntry
 from app.services import DomainError, audit
+from app.services.pagination import Keyset, Page, contains_pattern
 from app.services.people import users
 from app.services.people.names import check_name
 from app.services.tenancy import sites
@@ -49,14 +51,26 @@ class PartnerBalance:
     balance: int
 
 
-def partners_with_balances() -> list[PartnerBalance]:
-    """Every partner with its wallet balance (0 before its wallet exists), by name."""
-    rows = db.session.execute(
-        sa.select(Partner, sa.func.coalesce(Wallet.balance, 0))
-        .outerjoin(Wallet, Wallet.partner_id == Partner.id)
-        .order_by(sa.func.lower(Partner.name))
-    ).all()
-    return [PartnerBalance(partner, balance) for partner, balance in rows]
+# The partner list by name, in keyset pages (index ix_partners_lower_name).
+BY_NAME = Keyset(sa.func.lower(Partner.name), Partner.id)
+
+
+def page_of_partners(text: str | None = None, *, per_page: int, after: str | None = None,
+                     before: str | None = None) -> Page:
+    """A page of partners by name, each with its wallet balance (0 before its wallet exists).
+
+    ``text``: the name or the domain contains it (ignoring case). Items are ``PartnerBalance``.
+    """
+    query = (sa.select(Partner, sa.func.coalesce(Wallet.balance, 0))
+             .outerjoin(Wallet, Wallet.partner_id == Partner.id).options(raiseload("*")))
+    text = " ".join((text or "").split())[:200]
+    if text:
+        pattern = contains_pattern(text)
+        query = query.where(sa.or_(sa.func.lower(Partner.name).like(pattern, escape="\\"),
+                                   sa.func.lower(sa.func.coalesce(Partner.domain, "")).like(pattern, escape="\\")))
+    page = BY_NAME.page(query, per_page=per_page, after=after, before=before)
+    page.items = [PartnerBalance(partner, balance) for partner, balance in page.items]
+    return page
 
 
 def partner_names() -> list[tuple[int, str]]:

@@ -118,6 +118,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     autohideToasts(document); markAllScrollable(); syncAllOffWhileChecked();
     openFilledDialog(event.detail && event.detail.target);
+    var host = document.getElementById("dialog-host");
+    if (host) openLoadedDialogs(host);
   });
 
   // A new action clears the toasts of the previous one, so an old "enrolled" toast never sits next
@@ -132,10 +134,116 @@
     if (box) box.querySelectorAll(".toast").forEach(function (t) { t.remove(); });
   });
 
+  // Dialogs loaded on demand: an opener with hx-get … hx-target="#dialog-host" brings a <dialog>
+  // (data-dialog-loaded); it opens at once, and is removed once closed, giving focus back to the opener.
+  var dialogOpener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (config && config.target && config.target.id === "dialog-host") dialogOpener = event.detail.elt;
+  });
+  function openLoadedDialogs(root) {
+    root.querySelectorAll("dialog[data-dialog-loaded]:not([open])").forEach(function (dialog) {
+      if (typeof dialog.showModal !== "function") return;
+      var opener = dialogOpener;
+      dialog.addEventListener("close", function () {
+        dialog.remove();
+        if (opener && document.body.contains(opener)) opener.focus();
+      }, { once: true });
+      dialog.showModal();
+      var first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+  }
+
   // The server tells a fragment to close its dialog with HX-Trigger: {"aula:close-dialog": ...}
   document.addEventListener("aula:close-dialog", function () {
     document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(); });
   });
+
+  // The student picker (and any [data-combobox]): an input with role=combobox whose listbox htmx fills.
+  // Down/Up move through the options, Enter chooses, Escape closes (or clears); a click chooses too.
+  // The chosen id goes into the [data-combobox-value] select, which (like the Search button) is only
+  // shown without JavaScript (.combobox-fallback, hidden once .combobox-ready is set here).
+  function comboboxParts(box) {
+    return {
+      box: box,
+      input: box.querySelector("[role=combobox]"),
+      list: box.querySelector("[role=listbox]"),
+      select: box.querySelector("[data-combobox-value]")
+    };
+  }
+  function options(p) { return Array.prototype.slice.call(p.list.querySelectorAll("[role=option]:not([aria-disabled=true])")); }
+  function setExpanded(p, open) {
+    p.list.hidden = !open;
+    p.input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) { p.input.removeAttribute("aria-activedescendant"); }
+  }
+  function activate(p, option) {
+    p.list.querySelectorAll("[role=option]").forEach(function (o) {
+      var on = o === option;
+      o.setAttribute("aria-selected", on ? "true" : "false");
+      o.classList.toggle("active", on);
+    });
+    if (option) {
+      p.input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    }
+  }
+  function choose(p, option) {
+    var label = option.dataset.label || option.textContent.trim();
+    p.select.innerHTML = "";
+    var chosen = document.createElement("option");
+    chosen.value = option.dataset.value;
+    chosen.textContent = label;
+    chosen.selected = true;
+    p.select.appendChild(chosen);
+    p.input.value = label;
+    p.box.dataset.chosenLabel = label;
+    setExpanded(p, false);
+  }
+  function enhanceComboboxes(root) {
+    root.querySelectorAll("[data-combobox]:not(.combobox-ready)").forEach(function (box) {
+      var p = comboboxParts(box);
+      if (!p.input || !p.list || !p.select) return;
+      box.classList.add("combobox-ready");
+      var selected = p.select.options[p.select.selectedIndex];
+      if (selected && selected.value) box.dataset.chosenLabel = p.input.value;
+      p.input.addEventListener("input", function () {
+        if (p.input.value !== box.dataset.chosenLabel) { p.select.value = ""; delete box.dataset.chosenLabel; }
+      });
+      p.input.addEventListener("keydown", function (event) {
+        var all = options(p);
+        var current = all.indexOf(p.list.querySelector("[role=option].active"));
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          if (!all.length) return;
+          event.preventDefault();
+          if (p.list.hidden) { setExpanded(p, true); }
+          var next = event.key === "ArrowDown" ? Math.min(current + 1, all.length - 1) : Math.max(current - 1, 0);
+          activate(p, all[next]);
+        } else if (event.key === "Enter") {
+          // Never the no-JavaScript search (the input's own GET form): choose, or search now.
+          event.preventDefault();
+          if (!p.list.hidden && current >= 0) { choose(p, all[current]); }
+          else if (window.htmx) { window.htmx.trigger(p.input, "search"); }
+        } else if (event.key === "Escape") {
+          if (!p.list.hidden) { event.preventDefault(); setExpanded(p, false); }
+          else if (p.input.value) { event.preventDefault(); p.input.value = ""; p.select.value = ""; delete box.dataset.chosenLabel; }
+        }
+      });
+      p.input.addEventListener("blur", function () { setTimeout(function () { setExpanded(p, false); }, 150); });
+      p.list.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the focus in the input
+      p.list.addEventListener("click", function (event) {
+        var option = event.target.closest("[role=option]");
+        if (option && option.getAttribute("aria-disabled") !== "true") { choose(p, option); p.input.focus(); }
+      });
+      p.list.addEventListener("htmx:afterSwap", function () {
+        setExpanded(p, document.activeElement === p.input && p.list.children.length > 0);
+        activate(p, null);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhanceComboboxes(document); });
+  document.addEventListener("htmx:load", function (event) { enhanceComboboxes(event.detail.elt.parentNode || document); });
 
   document.addEventListener("htmx:responseError", function (event) {
     showToast(document.body.dataset.errorMessage || "Something went wrong. Nothing was changed.");

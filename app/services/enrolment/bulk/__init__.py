@@ -17,9 +17,11 @@ holds the use cases below, ``picker`` the students offered as checkboxes,
 3. ``run_bulk_enrolment`` applies it in one transaction: the partner's wallet
    is locked once, every row is classified again (things change between the
    preview and the confirmation), the price and the total are checked, and
-   only then is each student enrolled and charged through the same code path
-   as a single enrolment. A price changed since the confirmation, or a
-   balance short of credits, and nobody is enrolled.
+   only then are the students enrolled and charged, ``BATCH`` rows at a time,
+   set-based (``enrol.enrol_many``: one lock of their rows, one insert of
+   enrolments through ``access.join_courses``, one debit and one insert of
+   entries, one of audit events). A price changed since the confirmation, or
+   a balance short of credits, and nobody is enrolled.
 
 ``confirm_bulk_enrolment`` is the confirmation as the page does it: small
 batches run at once, larger ones in a background job after the commit.

@@ -22,7 +22,7 @@ from app.services.enrolment.bulk.emails import MAX_ROWS, email_rows as parse_ema
 from app.services.enrolment.bulk.rows import (
     NOTHING_CHARGED, Outcome, Preview, Row, encode_batch_error, merge_results, result_row,
 )
-from app.services.enrolment.enrol import AlreadyEnrolled, NotYourStudent, enrol_locked
+from app.services.enrolment.enrol import NotYourStudent, enrol_many
 from app.services.exports.csv_upload import UploadError
 from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 # At most this many rows run inside the request; more go to a background job.
 INLINE_LIMIT = 50
-# A running job reports its progress every this many rows.
-PROGRESS_EVERY = 20
+# Rows enrolled together (a lock of their students, one insert of enrolments, one debit, one insert of
+# entries and one of audit events); a running job reports its progress after each batch.
+BATCH = 100
 # A batch still waiting after this long has lost its job (a worker died): it is queued again.
 STALE_AFTER = timedelta(minutes=10)
 RUN_JOB = "app.jobs.bulk.run_bulk_enrolment_job"
@@ -227,14 +228,12 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     partner = db.session.get(Partner, bulk.partner_id)
     course = db.session.get(Course, bulk.course_id)
     actor = db.session.get(User, bulk.requested_by_id)
-    wallet = wallets.wallet_of(partner)
-    # One lock for the whole batch: every other enrolment or debit of this
-    # partner waits, so the classification and the balance below stay true.
-    wallets.lock_wallets(wallet.id)
+    # One lock for the whole batch (and the balance read under it): every other
+    # enrolment or debit of this partner waits, so the classification and the balance stay true.
+    wallet = wallets.locked_wallet_of(partner)
     db.session.refresh(bulk)
     if bulk.status in FINISHED_BULK:
         return bulk
-    db.session.refresh(wallet, ["balance"])
 
     rows = classify(partner, course, list(bulk.student_ids), [])
     total = len(rows)
@@ -264,18 +263,11 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
 
     before = wallet.balance
     charged = 0
-    for done, row in enumerate(rows, start=1):
-        if row.outcome == Outcome.WILL_ENROL:
-            try:
-                enrol_locked(actor, partner, row.student, course, price=price, wallet=wallet,
-                              warn_low_balance=False)
-            except AlreadyEnrolled:
-                row.outcome = Outcome.ALREADY_ENROLLED
-            else:
-                row.outcome, row.credits = Outcome.ENROLLED, price
-                charged += price
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            progress(done, total)
+    for start in range(0, total, BATCH):
+        batch = [row for row in rows[start:start + BATCH] if row.outcome == Outcome.WILL_ENROL]
+        charged += _enrol_rows(actor, partner, course, batch, price=price, wallet=wallet)
+        if progress is not None:
+            progress(min(start + BATCH, total), total)
     warn_if_balance_crossed(partner, before, wallet.balance)
     bulk.total_cost = charged
     bulk.results = merge_results(bulk, rows)
@@ -285,6 +277,19 @@ def run_bulk_enrolment(bulk_id: int, progress: Callable[[int, int], None] | None
     audit.record(actor, "bulk_enrolment.done", bulk, partner_id=partner.id, course=course.title,
                  enrolled=enrolled, skipped=len(bulk.results) - enrolled, credits=charged)
     return bulk
+
+
+def _enrol_rows(actor: User, partner: Partner, course: Course, rows: list[Row], *, price: int, wallet) -> int:
+    """Enrol the rows' students together (``enrol_many``); mark each row's outcome; return the credits charged."""
+    if not rows:
+        return 0
+    enrolled = enrol_many(actor, partner, course, [row.student for row in rows], price=price, wallet=wallet)
+    for row, enrolment in zip(rows, enrolled):
+        if enrolment is None:  # enrolled meanwhile by another way in (a grant): skipped, not charged
+            row.outcome = Outcome.ALREADY_ENROLLED
+        else:
+            row.outcome, row.credits = Outcome.ENROLLED, price
+    return price * sum(1 for enrolment in enrolled if enrolment is not None)
 
 
 def mark_bulk_failed(bulk_id: int) -> BulkEnrolment | None:

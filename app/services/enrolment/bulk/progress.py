@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
-from rq import get_current_job
-
 from app.queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -26,6 +23,9 @@ def progress_key(bulk_id: int) -> str:
 
 def record_progress(bulk_id: int, done: int, total: int) -> None:
     """Publish how far the job is; a Redis hiccup never stops the enrolment."""
+    from redis.exceptions import RedisError  # (redis and rq: imported when used, see app.queue)
+    from rq import get_current_job
+
     try:
         job = get_current_job()
         if job is not None:
@@ -43,6 +43,8 @@ def record_progress(bulk_id: int, done: int, total: int) -> None:
 
 def read_progress(bulk_id: int) -> tuple[int, int] | None:
     """``(done, total)`` as the job last published it, or None if it has not started."""
+    from redis.exceptions import RedisError
+
     try:
         values = redis_connection().hgetall(progress_key(bulk_id))
     except RedisError as exc:  # pragma: no cover - depends on the Redis server
