@@ -157,6 +157,27 @@ def test_activating_without_javascript_confirms_on_a_page_then_goes_back(client,
     assert response.status_code == 302 and response.headers["Location"].endswith("/reseller/to-activate")
 
 
+def test_the_list_carries_no_dialog_per_order_each_loads_when_asked(client, shop, staff, factory):
+    reseller, _product, offer = shop
+    order = factory.order(factory.customer(reseller), offer)
+    factory.order(factory.customer(reseller), offer)
+    html = client.get("/reseller/to-activate").get_data(as_text=True)
+    assert "<dialog" not in html and html.count('hx-target="#dialog-host"') == 4  # activate and delete, twice
+    asked = client.get(f"/reseller/orders/{order.id}/delete?on=waiting", headers={"HX-Request": "true"})
+    dialog = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and dialog.lstrip().startswith("<dialog") and "data-dialog-loaded" in dialog
+    assert f"Delete order {order.number}?" in dialog and 'name="csrf_token"' in dialog
+    assert f'hx-target="#order-{order.id}"' in dialog and 'name="on" value="waiting"' in dialog
+
+
+def test_an_order_handled_in_another_tab_asks_nothing_in_its_dialog(client, shop, staff, factory):
+    reseller, _product, offer = shop
+    order = factory.order(factory.customer(reseller), offer)
+    _post(client, f"/reseller/orders/{order.id}/activate")
+    dialog = client.get(f"/reseller/orders/{order.id}/delete", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<form" not in dialog and "Active" in dialog and "Close" in dialog
+
+
 def test_deleting_in_place_leaves_an_order_that_cannot_be_activated(client, shop, staff, factory):
     reseller, _product, offer = shop
     order = factory.order(factory.customer(reseller), offer)
