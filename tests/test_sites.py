@@ -10,6 +10,8 @@ from app.services.enrolment.certificate_pdf import certificate_pdf
 from app.services.enrolment.enrol import enrol_student
 from app.services.enrolment.progress import mark_lesson_done
 from app.services.people.students import create_student
+from app.services.sales.activation import activate_order
+from app.services.sales.customers import create_customer
 from app.services.tenancy.partners import PartnerInvalid, create_partner, update_partner
 from tests.pdf import pdf_text
 
@@ -61,6 +63,36 @@ def test_links_can_be_built_outside_a_request(app, db, factory, platform_url):
     partner = factory.partner()
     create_student(None, partner, "cli@example.com", "Cli Student")
     assert "https://aula.example.org/auth/set-password/" in welcome_text(db, "cli@example.com")
+
+
+def email_text(db, email, template):
+    return db.session.execute(sa.select(EmailMessage.body_text).where(
+        EmailMessage.recipient == email, EmailMessage.template == template)).scalar_one()
+
+
+def test_a_resellers_customer_gets_links_on_the_platform_url(app, db, factory, platform_url):
+    reseller, _product, offer = factory.shop()
+    with app.test_request_context("/", base_url="http://evil.example.com"):
+        customer = create_customer(None, reseller, email="buyer@example.com", name="Buyer")
+        activate_order(None, factory.order(customer, offer), mark_paid=True)
+    welcome = email_text(db, "buyer@example.com", "customer_welcome")
+    assert re.search(r"https://aula\.example\.org/auth/set-password/[\w.-]+", welcome)
+    assert "https://aula.example.org/auth/login" in welcome
+    assert "https://aula.example.org/member/" in email_text(db, "buyer@example.com", "order_active")
+    assert not db.session.scalar(sa.select(sa.func.count(EmailMessage.id)).where(
+        EmailMessage.body_text.contains("evil.example.com")))
+
+
+@pytest.mark.parametrize("kind, site", [("default", PLATFORM), ("whitelabel", f"https://{WL_DOMAIN}")])
+def test_a_released_seats_email_links_the_holders_own_site(app, db, factory, platform_url, kind, site):
+    partner = factory.partner(kind=kind, domain=WL_DOMAIN if kind == "whitelabel" else None)
+    student = factory.student(partner)
+    _product, offer = factory.product(factory.course())
+    invoice = factory.invoice((offer, 1))
+    with app.test_request_context("/", base_url="http://evil.example.com"):
+        factory.link(invoice, student, mode="now")
+    text = email_text(db, student.email, "seat_released")
+    assert f"{site}/member/" in text and "evil.example.com" not in text
 
 
 @pytest.mark.parametrize("kind, site", [("default", PLATFORM), ("whitelabel", f"https://{WL_DOMAIN}")])

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -43,6 +42,7 @@ from app.services import access, audit
 from app.services.billing.invoices import InvoiceRefused, SeatCounts, is_live, line_seat_counts, lock_invoice
 from app.services.catalog.courses import like
 from app.services.outbox.email import queue_email
+from app.services.tenancy import sites
 
 PICKER_LIMIT = 10
 MEMBER_ROLES = (Role.STUDENT.value, Role.CUSTOMER.value)
@@ -213,17 +213,10 @@ def release(actor: User | None, invoice: Invoice, seats: list[Seat], *, payment:
     return released
 
 
-def _member_url() -> str | None:
-    try:
-        return url_for("member.home", _external=True)
-    except RuntimeError:  # no request and no SERVER_NAME (a CLI command): the email says where instead
-        return None
-
-
 def _queue_released_email(user: User, invoice: Invoice, product_names: list[str]) -> None:
     queue_email("seat_released", user.email, _("Your access is ready: %(products)s", products=", ".join(
         dict.fromkeys(product_names))), user=user, invoice=invoice, products=list(dict.fromkeys(product_names)),
-        member_url=_member_url())
+        member_url=sites.external_url("member.home", user.partner))  # never from the request's Host
 
 
 # --- withdraw -----------------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -35,6 +34,7 @@ from app.services import DomainError, access, audit
 from app.services.ledger import wallets
 from app.services.outbox.email import queue_email
 from app.services.sales import policies
+from app.services.tenancy import sites
 
 
 class OrderNotWaiting(DomainError):
@@ -90,15 +90,10 @@ def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False)
         courses.extend(enrolment.course for enrolment in grant.enrolments)
     db.session.flush()
     queue_email("order_active", customer.email, _("Your order %(number)s is active", number=order.number),
-                order=order, courses=courses, member_url=_member_url())
+                order=order, courses=courses, member_url=sites.external_url("member.home"))  # the platform's own address, never the Host
     audit.record(actor, "order.activated", order, reseller_id=order.reseller_id, number=order.number,
                  method=order.payment_method)
     return Activation(order, activated=True)
-
-
-def _member_url() -> str:
-    """The member area's address for the email (a path where no request says which host: CLI, jobs)."""
-    return url_for("member.home", _external=True) if has_request_context() else "/member/"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from app.models import Reseller, Role, User
 from app.models.base import MAX_ID
 from app.services import DomainError, audit
 from app.services.ledger import wallets
+from app.services.tenancy import sites
 from app.services.ledger.wallets import InsufficientCredits, Transfer
 from app.services.outbox.email import queue_email
 from app.services.people import tokens
@@ -89,9 +90,9 @@ def queue_customer_welcome(customer: User, reseller: Reseller):
     brand = current_app.config["PLATFORM_NAME"]
     context = {
         "customer": customer, "reseller": reseller, "brand_label": brand,
-        "set_password_url": url_for("auth.set_password", token=tokens.make_set_password_token(customer),
-                                    _external=True),
-        "login_url": url_for("auth.login", _external=True),
+        # The platform's own address (customers sign in there), never the request's Host.
+        "set_password_url": sites.external_url("auth.set_password", token=tokens.make_set_password_token(customer)),
+        "login_url": sites.external_url("auth.login"),
         "valid_days": tokens.SET_PASSWORD_MAX_AGE.days,
     }
     subject = _("Welcome to %(name)s: choose your password", name=brand)
