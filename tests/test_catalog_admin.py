@@ -191,6 +191,16 @@ def test_a_product_with_no_course_is_refused(client, db, admin):
     assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.name == "Empty")) == 0
 
 
+@pytest.mark.parametrize("course_id", ["99999999999999999999", "0", "abc"])
+def test_a_product_of_a_course_that_cannot_exist_is_refused_in_words(client, db, factory, admin, course_id):
+    real = factory.course()
+    token = csrf_token(client, "/platform/products/new")
+    response = client.post("/platform/products/new", data={"csrf_token": token, "name": "Odd",
+                                                            "course_ids": [str(real.id), course_id]})
+    assert response.status_code == 422 and "Unknown course." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.name == "Odd")) == 0
+
+
 def test_the_offer_page_previews_the_schedule_for_a_start_date(client, db, factory, admin):
     product, offer = factory.product(factory.course(), release_delays=[0, 7, 14], checkpoints_enabled=True)
     url = f"/platform/products/{product.id}/offers/{offer.id}"

@@ -69,6 +69,29 @@ def test_activation_grants_every_line_and_writes_one_email(db, factory):
     assert _emails(db, customer.email) == 1
 
 
+@pytest.mark.parametrize("method", ["card", "paypal"])
+def test_a_card_or_paypal_order_activated_by_hand_before_its_payment_stays_unpaid(db, factory, method):
+    reseller, _product, offer = factory.shop()
+    order = factory.order(factory.customer(reseller), offer, method)
+    activation.activate_order(factory.reseller_user(reseller), order, mark_paid=True)
+    assert order.status == OrderStatus.ACTIVE and order.paid_at is None  # no money seen: not "paid"
+    outcome = activation.confirm_payment(order, reference="pi_late")  # the provider's word, later
+    assert outcome.outcome == "already_active" and order.paid_at is not None and order.payment_reference == "pi_late"
+
+
+def test_a_payment_for_a_deleted_order_is_on_the_trail_for_a_refund(db, factory):
+    from app.models import AuditEvent
+    from app.services.sales.orders import delete_order
+
+    reseller, _product, offer = factory.shop()
+    order = factory.order(factory.customer(reseller), offer, "card")
+    delete_order(None, order)
+    assert activation.confirm_payment(order, reference="pi_after").outcome == "deleted"
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "order.paid_after_deletion")).scalar_one()
+    assert event.object_id == order.id and event.details["reference"] == "pi_after"
+    assert order.paid_at is None and _grants(db, order.customer) == 0
+
+
 def test_activating_an_active_order_again_is_a_success_that_changes_nothing(db, factory):
     reseller, _product, offer = factory.shop()
     customer = factory.customer(reseller)

@@ -133,6 +133,28 @@ def test_the_return_page_confirms_a_payment_the_provider_reports(client, app, sh
     assert _db.session.get(Order, order.id).payment_reference == "pi_from_return"
 
 
+def test_an_order_no_longer_waiting_for_its_payment_is_never_sent_to_the_checkout(client, app, shop, customer,
+                                                                                  monkeypatch):
+    from app.services.sales import gateways
+
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_live_path")
+    checkouts = []
+    monkeypatch.setattr(gateways, "stripe_checkout_url", lambda *a, **k: checkouts.append(a) or "https://pay.example/")
+    _order(client, shop[2], "card")
+    waiting = _the_order(customer)
+    assert client.get(f"/member/orders/{waiting.id}/pay").headers["Location"] == "https://pay.example/"
+    activation.activate_order(None, waiting)
+    _order(client, shop[2], "card")
+    deleted = _the_order(customer)
+    from app.services.sales.orders import delete_order
+
+    delete_order(None, deleted)
+    for order in (waiting, deleted):
+        response = client.get(f"/member/orders/{order.id}/pay", follow_redirects=True)
+        assert "This order is not waiting for a payment." in response.get_data(as_text=True)
+    assert len(checkouts) == 1
+
+
 def test_my_orders_show_status_and_once_active_the_courses(client, shop, customer):
     _order(client, shop[2], "bank_transfer")
     order = _the_order(customer)

@@ -97,12 +97,16 @@ def _key(client, url):
 
 def test_recharge_from_the_dialog_answers_the_row_with_the_new_balance(client, admin, factory):
     reseller = factory.reseller()
+    factory.customer(reseller), factory.customer(reseller), factory.reseller_user(reseller)
     name, key = _key(client, f"/platform/resellers/{reseller.id}/recharge")
     prefix = name.removesuffix("-idempotency_key")
     response = _post(client, f"/platform/resellers/{reseller.id}/recharge",
                      {name: key, f"{prefix}-amount": "30", f"{prefix}-reason": "Top up"}, htmx=True)
     assert response.headers["HX-Retarget"] == f"#reseller-{reseller.id}"
-    assert re.search(rf'id="reseller-{reseller.id}-balance">30<', response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert re.search(rf'id="reseller-{reseller.id}-balance">30<', html)
+    # The row as the list shows it: its customers and staff still counted.
+    assert re.search(r'aria-label="Customers of [^"]+">2<', html) and re.search(r'aria-label="Staff of [^"]+">1<', html)
     assert wallets.wallet_of(reseller).balance == 30
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from app.extensions import db as _db
-from app.models import EmailMessage, Grant, Order, OrderStatus, Role, User, WalletEntry
+from app.models import AuditEvent, EmailMessage, Grant, Order, OrderStatus, Role, User, WalletEntry
 from app.services.ledger import wallets
 from app.services.sales import activation, policies
 from tests.conftest import page_csrf
@@ -185,6 +185,35 @@ def test_deleting_in_place_leaves_an_order_that_cannot_be_activated(client, shop
     refused = _post(client, f"/reseller/orders/{order.id}/activate", htmx=True)
     assert refused.status_code == 422 and "can no longer be activated" in refused.get_data(as_text=True)
     assert _db.session.get(Order, order.id).status == OrderStatus.DELETED
+
+
+def test_deleting_an_order_deleted_in_another_tab_says_nothing_changed(client, shop, staff, factory):
+    reseller, _product, offer = shop
+    order = factory.order(factory.customer(reseller), offer)
+    _post(client, f"/reseller/orders/{order.id}/delete")
+    again = _post(client, f"/reseller/orders/{order.id}/delete", htmx=True).get_data(as_text=True)
+    assert "already deleted: nothing changed" in again
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "order.deleted")) == 1
+
+
+@pytest.mark.parametrize("offer_id", ["99999999999999999999", "abc", "-1", "２"])
+def test_add_products_refuses_what_is_not_an_offer_on_sale_in_words(client, shop, staff, factory, offer_id):
+    customer = factory.customer(shop[0])
+    url = f"/reseller/customers/{customer.id}/add-products"
+    response = _post(client, url, {"offer": offer_id}, page=url)
+    assert response.status_code == 422 and "Choose one of the offers on sale." in response.get_data(as_text=True)
+    assert not _db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.customer_id == customer.id))
+
+
+def test_the_activate_question_says_when_no_payment_has_arrived(client, shop, staff, factory):
+    reseller, _product, offer = shop
+    unpaid_card = factory.order(factory.customer(reseller), offer, "card")
+    transfer = factory.order(factory.customer(reseller), offer)
+    asked = client.get(f"/reseller/orders/{unpaid_card.id}/activate", headers={"HX-Request": "true"})
+    assert "No payment has arrived for this order (Card)" in asked.get_data(as_text=True)
+    asked = client.get(f"/reseller/orders/{transfer.id}/activate", headers={"HX-Request": "true"})
+    assert "Activate only once the payment has arrived." in asked.get_data(as_text=True)
 
 
 def test_another_resellers_order_is_a_404(client, shop, staff, factory):

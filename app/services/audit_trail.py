@@ -89,6 +89,8 @@ SENTENCES = {
     "customer.credit_recovered": _l("%(actor)s recovered %(amount)s from the customer %(object)s."),
     "order.placed": _l("%(actor)s placed the order %(number)s (%(method)s)."),
     "order.paid": _l("The order %(number)s was paid (%(method)s)."),
+    "order.paid_after_deletion": _l("A payment (%(method)s) arrived for the deleted order %(number)s: refund it with "
+                                    "the payment provider."),
     "order.activated": _l("%(actor)s activated the order %(number)s."),
     "order.activation_refused": _l("The order %(number)s could not be activated: %(reason)s"),
     "order.deleted": _l("%(actor)s deleted the order %(number)s."),
@@ -173,6 +175,7 @@ ACTION_LABELS = {
     "customer.credit_recovered": _l("Customer credit recovered"),
     "order.placed": _l("Order placed"),
     "order.paid": _l("Order paid"),
+    "order.paid_after_deletion": _l("Payment on a deleted order"),
     "order.activated": _l("Order activated"),
     "order.activation_refused": _l("Order activation refused"),
     "order.deleted": _l("Order deleted"),

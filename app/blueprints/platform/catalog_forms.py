@@ -17,6 +17,7 @@ from app.blueprints.fields import WholeNumberField
 from app.blueprints.money_field import MoneyField
 from app.blueprints.wallet_history import DayField
 from app.models import ReleaseMode, ReviewMethod
+from app.models.base import parse_id
 from app.services.catalog.lessons import BODY_MAX, DESCRIPTION_MAX, TITLE_MAX, URL_MAX
 from app.services.catalog.products import OfferValues
 
@@ -98,7 +99,7 @@ class MultiCheckboxField(SelectMultipleField):
 class ProductForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=TITLE_MAX)], filters=[_strip],
                        render_kw={"maxlength": TITLE_MAX})
-    course_ids = MultiCheckboxField(_l("Courses"), coerce=int, validate_choice=False)
+    course_ids = MultiCheckboxField(_l("Courses"), coerce=parse_id, validate_choice=False)  # None: "Unknown course."
 
     def __init__(self, courses, *args, **kwargs):
         super().__init__(*args, **kwargs)

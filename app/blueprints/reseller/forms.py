@@ -13,6 +13,7 @@ from wtforms.validators import UUID, DataRequired, Email, InputRequired, Length,
 from app.blueprints.fields import WholeNumberField
 from app.blueprints.wallet_history import DayField
 from app.models import ActivationPolicy, OrderStatus, PaymentMethod
+from app.models.base import parse_id
 from app.services.ledger.wallets import MAX_AMOUNT
 from app.services.sales import orders, policies
 from app.services.sales.customers import CreditShown
@@ -75,7 +76,8 @@ class OrderFilterForm(FlaskForm):
 
 
 class AddProductsForm(FlaskForm):
-    offer = SelectField(_l("Product and offer"), coerce=int, validate_choice=False,
+    # parse_id: an id or None (the service refuses None as "not on sale"), never an overflow in the database.
+    offer = SelectField(_l("Product and offer"), coerce=parse_id, validate_choice=False,
                         validators=[InputRequired(message=_l("Choose an offer."))])
     activate_now = BooleanField(_l("Activate at once"))
 

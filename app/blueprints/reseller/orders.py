@@ -82,7 +82,8 @@ def order_action(order_id, action):
 
 def _apply(order: Order, action: str) -> str:
     if action == "delete":
-        orders.delete_order(current_user, order)
+        if not orders.delete_order(current_user, order):
+            return _("Order %(number)s was already deleted: nothing changed.", number=order.number)
         return _("Order %(number)s deleted: it can no longer be paid or activated.", number=order.number)
     result = activation.activate_order(current_user, order, mark_paid=True)
     if not result.activated:

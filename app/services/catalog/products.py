@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.i18n import format_money
 from app.models import Course, Enrolment, Grant, Offer, Product, ProductKind, ReleaseMode, ReviewMethod, User
+from app.models.base import parse_id
 from app.services import audit
 from app.services.access import resolver
 from app.services.access.resolver import LessonState
@@ -59,7 +60,9 @@ def course_choices() -> list[Course]:
 
 
 def _courses(course_ids) -> list[Course]:
-    ids = list(dict.fromkeys(int(i) for i in course_ids or []))
+    ids = list(dict.fromkeys(parse_id(i) for i in course_ids or []))
+    if None in ids:  # not an id at all (a huge number, text): no such course
+        raise CatalogInvalid(_l("Unknown course."), field="course_ids")
     if not ids:
         raise CatalogInvalid(_l("Choose at least one course: a product grants one course or a combo."),
                              field="course_ids")

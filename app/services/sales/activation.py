@@ -64,7 +64,8 @@ def _set_status(order: Order, values: dict, *, where_status: tuple[str, ...]) ->
 def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False) -> Activation:
     """Activate ``order`` exactly once: the grants, the credit payment and the email happen only here.
 
-    ``mark_paid``: the reseller confirms the payment by activating (a bank transfer seen on the account).
+    ``mark_paid``: the reseller confirms a bank transfer by activating (seen on the account). A card or PayPal
+    order is paid only when its provider says so: activated by hand before that, it stays unpaid.
     Raises OrderNotWaiting for a deleted order; InsufficientCredits (nothing changed) for an order paid
     with credit the customer no longer has; GrantRefused if a line cannot be granted.
     """
@@ -75,7 +76,7 @@ def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False)
         if order.status == OrderStatus.ACTIVE.value:
             return Activation(order, activated=False)
         raise OrderNotWaiting()
-    if mark_paid and order.paid_at is None:
+    if mark_paid and order.paid_at is None and order.payment_method == PaymentMethod.BANK_TRANSFER.value:
         order.paid_at = now
     customer = order.customer
     if order.payment_method == PaymentMethod.CREDIT.value and order.total_credits:
@@ -110,6 +111,9 @@ def confirm_payment(order: Order, *, reference: str | None = None) -> PaymentOut
     so a webhook always answers and the provider stops retrying.
     """
     if order.status == OrderStatus.DELETED.value:
+        # The money arrived all the same: the trail says so, for a refund with the provider.
+        audit.record(None, "order.paid_after_deletion", order, reseller_id=order.reseller_id, number=order.number,
+                     method=order.payment_method, reference=reference)
         return PaymentOutcome(order, "deleted")
     first = _record_payment(order, reference)
     if order.status == OrderStatus.ACTIVE.value:

@@ -256,7 +256,12 @@ def confirm_return(order: Order, *, session_id: str | None = None, paypal_token:
 
 
 def checkout_url(order: Order, *, success_url: str, cancel_url: str) -> str | None:
-    """Where the customer pays ``order`` live (a provider's page), or None in test mode."""
+    """Where the customer pays ``order`` live (a provider's page), or None in test mode.
+
+    Only an order waiting for its payment: an order paid, active or deleted is refused, never charged again.
+    """
+    if order.status != OrderStatus.AWAITING_PAYMENT.value:
+        raise PaymentUnavailable(_l("This order is not waiting for a payment."))
     name = "; ".join(f"{line.product.name} — {line.offer.name}" for line in order.lines) or order.number
     args = (order.number, name, order.total_cents, order.currency)
     try:
