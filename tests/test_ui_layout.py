@@ -34,7 +34,7 @@ def enrol(factory, partner, value=12):
 
 
 def nav_links(html):
-    nav = re.search(r'<ul class="navbar-nav[^"]*">(.*?)</ul>', html, re.S).group(1)
+    nav = re.search(r'id="nav-main">(.*?)id="account-menu"', html, re.S).group(1)  # menus included
     return re.findall(r"<a [^>]*>[^<]*</a>", nav)
 
 
