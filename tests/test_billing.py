@@ -330,6 +330,27 @@ def test_a_duplicate_reference_is_refused_ignoring_case(db, factory, combo):
     assert refused.value.field == "reference" and invoice.paid_cents == 1000
 
 
+@pytest.mark.parametrize("first, again", [("ÀB-1", "àb-1"), ("ＣＯＮＣ-1", "ＣＯＮＣ-1"), ("ＣＯＮＣ-2", "conc-2"),
+                                          ("Straße 7", "STRASSE 7")])
+def test_a_duplicate_reference_in_any_script_or_width_is_refused_in_words(db, factory, combo, first, again):
+    _product, offer = combo
+    invoice = factory.invoice((offer, 1))
+    factory.pay(invoice, 1000, reference=first)
+    with pytest.raises(PaymentRefused, match="already recorded"):
+        factory.pay(invoice, 1000, reference=again)
+    assert invoice.paid_cents == 1000
+
+
+def test_a_reversed_payments_reference_says_how_to_record_it_again(db, factory, combo):
+    _product, offer = combo
+    invoice = factory.invoice((offer, 1))
+    payment = factory.pay(invoice, 1000, reference="TRN-3")
+    payments.reverse_payment(factory.platform_admin(), invoice, payment.id, reason="bounced")
+    with pytest.raises(PaymentRefused, match="TRN-3-2"):
+        factory.pay(invoice, 900, reference="TRN-3")
+    assert factory.pay(invoice, 900, reference="TRN-3-2").amount_cents == 900
+
+
 def test_a_payment_on_a_cancelled_invoice_is_refused(db, factory, combo):
     _product, offer = combo
     invoice = factory.invoice((offer, 1))
@@ -500,3 +521,16 @@ def test_the_invoice_pdf_prints_any_payer_name_and_the_euro_sign(app, db, factor
         text = pdf_text(invoice_pdf(invoice, []))
     assert "Zoë Ñandú 李小龍" in text
     assert "€" in text and "EUR" not in text
+
+
+def test_the_invoice_pdf_prints_a_long_description_and_reference_whole(app, db, factory):
+    from app.services.billing.invoice_pdf import invoice_pdf
+    from tests.pdf import pdf_text
+
+    words = " ".join(f"word{i:03d}" for i in range(37))  # 295 characters: several lines of the column
+    invoice = factory.invoice((words, 1, 5000))
+    payment = factory.pay(invoice, 1000, reference="TRN " + "0123456789" * 9)
+    with app.test_request_context():
+        text = " ".join(pdf_text(invoice_pdf(invoice, [payment])).split())
+    assert words in text and "word036" in text
+    assert "0123456789" * 9 in text.replace(" ", "")

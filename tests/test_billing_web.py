@@ -83,6 +83,15 @@ def test_the_list_is_filtered_by_status_payer_and_date(client, db, factory, admi
     assert "Verdi Srl" not in client.get("/platform/invoices?date_to=2000-01-01").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed", ["IT07643520567", "it 076 435 20567", "07643520567", "643520"])
+def test_a_payer_is_found_by_its_tax_id_as_the_invoice_prints_it(client, db, factory, admin, combo, typed):
+    _product, offer = combo
+    factory.invoice((offer, 1), payer=factory.company(name="Rossi Srl"))  # partita IVA 07643520567
+    assert "Rossi Srl" in client.get("/platform/invoices", query_string={"payer": typed}).get_data(as_text=True)
+    picker = client.get("/platform/invoices/payers", query_string={"payer_q": typed}, headers=HTMX)
+    assert "Rossi Srl" in picker.get_data(as_text=True)
+
+
 def test_a_filter_with_the_end_before_the_start_is_refused_in_place(client, admin):
     response = client.get("/platform/invoices?date_from=2026-05-02&date_to=2026-05-01", headers=HTMX)
     assert response.status_code == 422

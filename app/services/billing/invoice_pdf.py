@@ -94,10 +94,15 @@ def invoice_pdf(invoice: Invoice, payments: list[Payment]) -> bytes:
     pdf.ln()
     font("", 10)
     for item in invoice.lines:
-        pdf.cell(widths[0], 6, text(item.description)[:60])
+        # The whole description, wrapped in its column; the figures stay on its first line.
+        if pdf.will_page_break(6 * 3):
+            pdf.add_page()
+        top = pdf.get_y()
+        height = pdf.multi_cell(widths[0], 6, text(item.description), new_x="RIGHT", new_y="TOP", output="HEIGHT")
         pdf.cell(widths[1], 6, str(item.quantity), align="R")
         pdf.cell(widths[2], 6, money(item.unit_price_cents), align="R")
         pdf.cell(widths[3], 6, money(item.total_cents), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), top + height))
     pdf.ln(2)
     for label, cents, style in [(_("Total"), invoice.total_cents, "B"), (_("Paid"), invoice.paid_cents, ""),
                                 (_("Due"), invoice.due_cents, "B")]:
@@ -112,10 +117,12 @@ def invoice_pdf(invoice: Invoice, payments: list[Payment]) -> bytes:
         font("", 9)
         for payment in payments:
             kind = _("Reversal") if payment.kind == PaymentKind.REVERSAL else _("Payment")
+            top = pdf.get_y()
             pdf.cell(30, 5, text(format_date(payment.paid_on)))
             pdf.cell(25, 5, text(kind))
-            pdf.cell(95, 5, text(payment.reference)[:55])
+            height = pdf.multi_cell(95, 5, text(payment.reference), new_x="RIGHT", new_y="TOP", output="HEIGHT")
             pdf.cell(35, 5, money(payment.amount_cents), align="R", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_y(max(pdf.get_y(), top + height))
     if invoice.notes:
         pdf.ln(4)
         font("B", 11)

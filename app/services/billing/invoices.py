@@ -96,7 +96,8 @@ def payer_choices(q: str | None) -> list[PayerChoice]:
     companies = db.session.execute(
         sa.select(Company).where(sa.or_(
             sa.func.lower(Company.name).like(pattern, escape="\\"),
-            sa.func.lower(sa.func.coalesce(Company.vat_number, "")).like(pattern, escape="\\"),
+            *([sa.func.upper(sa.func.coalesce(Company.vat_number, "")).like(f"%{key}%")]
+              if (key := tax_ids.search_key(text)) else []),
         )).order_by(sa.func.lower(Company.name), Company.id).limit(PICKER_LIMIT)
     ).scalars().all()
     return ([PayerChoice(f"customer:{u.id}", u.display_name, u.email) for u in customers]
@@ -372,7 +373,7 @@ def invoices_query(filters: InvoiceFilters):
     text = " ".join((filters.payer or "").split())
     if text:
         pattern = like(text)
-        compact = "".join(ch for ch in text if ch.isalnum()).upper()
+        compact = tax_ids.search_key(text)
         query = query.where(sa.or_(
             sa.func.lower(Invoice.payer_name).like(pattern, escape="\\"),
             sa.func.lower(sa.func.coalesce(Invoice.number, "")).like(pattern, escape="\\"),

@@ -26,6 +26,7 @@ Functions add and flush; the caller commits once.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,7 +58,9 @@ def money(cents: int, currency: str) -> str:
 
 
 def clean_reference(text: str | None) -> str:
-    return " ".join((text or "").split())
+    """A reference as typed, in one form: compatibility characters as their plain ones (full-width
+    "ＴＲＮ-1" is "TRN-1"), runs of spaces as one."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
 
 
 @dataclass
@@ -102,13 +105,14 @@ def _checked(invoice: Invoice, values: PaymentValues) -> tuple[int, date, str, s
                              field="reference")
     if len(reference) > REFERENCE_MAX:
         raise PaymentRefused(_l("A reference has at most %(n)s characters.", n=REFERENCE_MAX), field="reference")
-    earlier = db.session.execute(
-        sa.select(Payment).where(Payment.invoice_id == invoice.id, Payment.kind == PaymentKind.PAYMENT.value,
-                                 sa.func.lower(Payment.reference) == reference.lower())
-    ).scalars().first()
+    # Compared here, not with the database's lower() (SQLite's knows only ASCII): an invoice has few payments.
+    earlier = next((payment for payment in db.session.execute(
+        sa.select(Payment).where(Payment.invoice_id == invoice.id, Payment.kind == PaymentKind.PAYMENT.value)
+    ).scalars() if payment.reference.casefold() == reference.casefold()), None)
     if earlier is not None:
         raise PaymentRefused(_l("Reference %(reference)s is already recorded on this invoice (%(amount)s on %(day)s): "
-                                "the same payment is not recorded twice.", reference=earlier.reference,
+                                "the same payment is not recorded twice. If it was reversed and is paid again, "
+                                "tell the two apart, e.g. %(reference)s-2.", reference=earlier.reference,
                                 amount=money(earlier.amount_cents, invoice.currency),
                                 day=format_date(earlier.paid_on)), field="reference")
     return amount, values.paid_on, values.method, reference

@@ -39,6 +39,13 @@ def _compact(raw: str | None) -> str:
     return _SEPARATORS.sub("", raw or "").upper()
 
 
+def search_key(text: str | None) -> str:
+    """What a person types to find a tax id, as it is stored: no separators, and a partita IVA without
+    the "IT" the pages print before it ("IT 076.435-20567" finds 07643520567)."""
+    value = "".join(ch for ch in _compact(text) if ch.isalnum())
+    return value[2:] if value.startswith("IT") and value[2:].isdigit() else value
+
+
 def _ascii_digits(value: str, length: int) -> bool:
     return len(value) == length and value.isascii() and value.isdigit()
 
