@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from babel.numbers import format_decimal as format_decimal_in, parse_decimal
 from flask import current_app
-from flask_babel import format_currency, format_decimal, get_locale, gettext, lazy_gettext as _l, ngettext
+from flask_babel import (
+    format_currency, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext as _l, ngettext,
+)
 
 
 def N_(message: str) -> str:
@@ -117,6 +120,36 @@ def credits_text(value: int | None) -> str:
     """"1 credit", "2 credits" (and "0 crediti", "0 crédito") by the language's plural rule."""
     value = value or 0
     return ngettext("%(count)s credit", "%(count)s credits", value, count=format_credits(value))
+
+
+@functools.lru_cache(maxsize=16)
+def _four_digit_year(locale: Locale, kind: str) -> str:
+    """The locale's short date (or date and time) pattern with the year in full: Italian's "dd/MM/yy"
+    would print 30/11/26 in lists and histories people keep for years."""
+    short_date = re.sub(r"(?<!y)y{1,2}(?!y)", "y", locale.date_formats["short"].pattern)
+    if kind == "date":
+        return short_date
+    combined = str(locale.datetime_formats["short"])
+    return combined.replace("{1}", short_date).replace("{0}", locale.time_formats["short"].pattern)
+
+
+def format_day(value, fmt: str = "medium") -> str:
+    """A date in the reader's locale (an ISO string from stored details too); "short" with a four-digit year."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, _four_digit_year(get_locale(), "date") if fmt == "short" else fmt)
+
+
+def format_moment(value, fmt: str = "medium") -> str:
+    """A date and time in the reader's locale and zone; "short" with a four-digit year."""
+    if not value:
+        return ""
+    return format_datetime(value, _four_digit_year(get_locale(), "datetime") if fmt == "short" else fmt)
 
 
 def format_file_size(size: int | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, get_flashed_messages, has_request_context, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_decimal, format_time
 from werkzeug.routing import IntegerConverter
 
 from app import i18n
@@ -139,15 +139,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["credits"] = i18n.format_credits
     app.jinja_env.filters["money"] = i18n.format_money
     app.jinja_env.filters["filesize"] = i18n.format_file_size
-    app.jinja_env.filters["number"] = i18n.format_credits  # any whole number, with the locale's grouping
     # "1 credit", "2 credits": the counted phrase by each language's plural rule.
     app.jinja_env.globals["credits_text"] = i18n.credits_text
-    app.jinja_env.filters["number"] = format_number
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = format_number  # any whole number, with the locale's grouping
+    app.jinja_env.filters["date"] = i18n.format_day
     app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
-    )
+    app.jinja_env.filters["datetime"] = i18n.format_moment
 
     @app.context_processor
     def _globals():

@@ -155,6 +155,25 @@ def test_a_line_of_zero_or_fewer_seats_is_refused_on_its_field(client, db, facto
     assert invoice.lines == []
 
 
+@pytest.mark.parametrize("offer_id", ["abc", "１", "9" * 30])
+def test_a_product_that_is_not_one_is_refused_not_added_as_a_one_off(client, db, factory, admin, offer_id):
+    invoice = factory.invoice(issue=False)
+    path = f"/platform/invoices/{invoice.id}"
+    response = post(client, f"{path}/lines", {"offer_id": offer_id, "quantity": "1", "unit_price": "50",
+                                              "description": "Setup"}, page=path, htmx=True)
+    assert response.status_code == 422 and "Choose a product from the list" in response.get_data(as_text=True)
+    assert invoice.lines == []
+
+
+def test_reversing_a_payment_that_is_not_on_the_invoice_is_a_404(client, db, factory, admin, combo):
+    _product, offer = combo
+    invoice, other = factory.invoice((offer, 1)), factory.invoice((offer, 1))
+    theirs = factory.pay(other, 1000)
+    for payment_id in (theirs.id, 999999):
+        assert client.get(f"/platform/invoices/{invoice.id}/payments/{payment_id}/reverse").status_code == 404
+    assert client.get(f"/platform/invoices/{other.id}/payments/{theirs.id}/reverse").status_code == 200
+
+
 def test_a_payer_tax_id_with_a_wrong_check_digit_is_refused_on_the_form(client, db, factory, admin):
     customer = factory.user(Role.CUSTOMER)
     response = post(client, "/platform/invoices/new", {

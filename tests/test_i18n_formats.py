@@ -1,7 +1,7 @@
 """Numbers, money, dates and counted words as each language writes them; amounts typed with the
 reader's separators."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from flask_babel import force_locale, format_date
@@ -58,6 +58,17 @@ def test_credits_are_grouped_by_locale(app, locale, expected):
 def test_dates_are_written_by_locale(app, locale, expected):
     with app.test_request_context(), force_locale(locale):
         assert format_date(date(2026, 3, 4), "long") == expected
+
+
+@pytest.mark.parametrize("locale, day", [("it", "04/03/2026"), ("pt_BR", "04/03/2026"), ("en", "3/4/2026")])
+def test_short_dates_in_lists_keep_the_year_in_full(app, locale, day):
+    """Italian's own short pattern is dd/MM/yy: histories kept for years print 2026, not 26."""
+    from app.i18n import format_day, format_moment
+
+    with app.test_request_context(), force_locale(locale):
+        assert format_day(date(2026, 3, 4), "short") == day
+        assert format_moment(datetime(2026, 3, 4, 12, 5), "short").startswith(day)  # then the time, in the zone
+        assert format_day("2026-03-04", "short") == day  # a day kept as text in an event's details
 
 
 # --- plurals ----------------------------------------------------------------------------------

@@ -294,8 +294,8 @@ def test_history_filters_by_kind_and_by_day_in_the_platform_time_zone(client, db
     assert shown("kind=recharge&date_from=2026-03-10") == {late.id}
     # The time is shown in the platform's zone too.
     html = client.get(f"{path}?kind=recharge&date_from=2026-03-11").get_data(as_text=True)
-    # (date and time on two lines, so the amount stays on a phone's screen)
-    assert re.search(r"3/11/26<div[^>]*>12:30\s*AM</div>", html) and not re.search(r"11:30\s*PM", html)
+    # (date and time on two lines, so the amount stays on a phone's screen; the year in full)
+    assert re.search(r"3/11/2026<div[^>]*>12:30\s*AM</div>", html) and not re.search(r"11:30\s*PM", html)
 
 
 def test_htmx_filtering_returns_only_the_history_partial(client, factory, admin):

@@ -7,7 +7,7 @@ page's fragment, so the seats, counts, payments and status change in place.
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -58,6 +58,8 @@ def invoice_reverse_payment(invoice_id, payment_id):
     invoice = invoice_or_404(invoice_id)
     form = ReverseForm()
     payment = next((p for p in payments.payments_of(invoice) if p.id == payment_id), None)
+    if payment is None:  # no such payment on this invoice (another invoice's, or none at all)
+        abort(404)
     if request.method == "POST" and form.validate():
         try:
             payments.reverse_payment(current_user, invoice, payment_id, reason=form.reason.data)

@@ -98,6 +98,11 @@ class LineForm(FlaskForm):
         self.offer_id.choices = [SelectChoice("", _l("— a one-off item (no access) —"))] + [
             SelectChoice(str(offer.id), f"{offer.product.name} – {offer.name}") for offer in offers]
 
+    def validate_offer_id(self, field) -> None:
+        """Empty is a one-off item; anything else must be an id (the service checks the offer exists)."""
+        if field.data and parse_id(field.data) is None:
+            raise ValidationError(_l("Choose a product from the list, or a one-off item."))
+
     def values(self) -> LineValues:
         return LineValues(offer_id=parse_id(self.offer_id.data) if self.offer_id.data else None,
                           description=self.description.data or "", quantity=self.quantity.data,
