@@ -311,6 +311,17 @@ def test_the_order_dialog_shows_each_setting_inherited_or_overridden(client, db,
     assert 'id="order-preview"' in html
 
 
+def test_the_order_dialog_of_an_access_a_newer_one_decides_says_so_and_links_it(client, db, factory, admin, student,
+                                                                                 weekly):
+    grant, _ = weekly
+    newer = factory.grant(student, grant.product, grant.offer, key="newer")  # the same courses, a newer way in
+    url = f"/platform/crm/contacts/{student.id}/grants/{{}}/edit"
+    html = client.get(url.format(grant.id), headers=HX).get_data(as_text=True)
+    warning = html[html.index('id="order-not-deciding"'):]
+    assert "its settings decide what they see now" in warning and url.format(newer.id) in warning
+    assert 'id="order-not-deciding"' not in client.get(url.format(newer.id), headers=HX).get_data(as_text=True)
+
+
 def test_saving_the_order_writes_only_what_differs_and_the_student_sees_it_at_once(
         client, other_client, db, factory, admin, student, weekly):
     grant, _ = weekly

@@ -35,7 +35,7 @@ from app.services.access.participation import (  # noqa: F401
     join_course, join_courses, lock_participant, lock_participants, participating_enrolment, today,
 )
 from app.services.access.resolver import (  # noqa: F401
-    LessonState, State, current_start_date, lesson_state, lesson_states, preview_states,
+    LessonState, State, current_start_date, deciding_grant, lesson_state, lesson_states, preview_states,
 )
 from app.services.access.settings import (  # noqa: F401
     INHERIT, AccessSettings, Field, SettingsInvalid, check_offer, clean_reason, current_overrides,

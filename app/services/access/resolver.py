@@ -30,7 +30,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Enrolment, Grant, Lesson, LessonProgress, User
+from app.models import PARTICIPATING, Enrolment, Grant, Lesson, LessonProgress, User
 from app.services.access import participation
 from app.services.access.settings import PARTNER_ENROLMENT_SETTINGS, AccessSettings, effective_settings
 
@@ -76,6 +76,20 @@ def governing_access(enrolment: Enrolment, grant: Grant | None = None) -> Access
     if grant is None:
         return Access(PARTNER_ENROLMENT_SETTINGS, enrolment.start_date, None)
     return Access(effective_settings(grant), grant.start_date, grant)
+
+
+def deciding_grant(grant: Grant) -> Grant | None:
+    """The grant whose settings ``grant``'s participants have now, when it is another one: a newer active
+    grant holding the same enrolment decides it. None when ``grant`` decides (or holds no participation)."""
+    for enrolment in grant.enrolments:
+        if enrolment.status not in PARTICIPATING:
+            continue
+        holding = participation.active_grants_holding(enrolment)
+        if holding and holding[0].id == grant.id:
+            return None
+        if holding:
+            return holding[0]
+    return None
 
 
 def _done_ids(enrolment: Enrolment) -> set[int]:

@@ -69,6 +69,7 @@ class OrderSheet:
     overrides: dict[str, GrantOverride]  # current override per field (inherit rows left out)
     lessons: list[LessonLine]
     offers: list[Offer]  # the product's offers (the grant may move to another)
+    decided_by: Grant | None = None  # a newer access whose settings the participant has now, if any
 
     @property
     def release_mode(self) -> str:
@@ -118,7 +119,7 @@ def order_sheet(grant: Grant) -> OrderSheet:
     ]
     offers = db.session.execute(
         sa.select(Offer).where(Offer.product_id == grant.product_id).order_by(Offer.id)).scalars().all()
-    return OrderSheet(grant, settings, offer, overrides, lessons, offers)
+    return OrderSheet(grant, settings, offer, overrides, lessons, offers, access.deciding_grant(grant))
 
 
 def current_values(sheet: OrderSheet) -> OrderValues:
