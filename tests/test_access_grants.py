@@ -43,8 +43,10 @@ def test_the_same_source_twice_returns_the_first_grant_and_enrols_once(db, facto
 def test_the_same_source_for_another_user_is_refused(db, factory, student):
     product, offer = factory.product()
     factory.grant(student, product, offer, key="crm-2")
-    with pytest.raises(access.SourceAlreadyUsed):
+    with pytest.raises(access.SourceAlreadyUsed) as refused:
         factory.grant(factory.student(factory.partner()), product, offer, key="crm-2")
+    # Said in words (what was given, to whom), never the source's internal key.
+    assert product.name in str(refused.value.message) and "crm-2" not in str(refused.value.message)
 
 
 def test_a_source_lost_in_a_race_returns_the_winners_grant(db, factory, student, monkeypatch):

@@ -402,7 +402,9 @@ def test_the_live_preview_answers_bad_input_in_place(client, db, admin, student,
     grant, _ = weekly
     url, data = _order_form(client, student, grant, **{"lesson_release:2": "-1"})
     response = client.post(url.replace("/edit", "/preview"), data=data, headers=HX)
-    assert response.status_code == 422 and "cannot be negative" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "cannot be negative" in html
+    assert "Lesson 2: a delay cannot be negative" in html and "opens: Lesson 2:" not in html  # named once
 
 
 def test_the_preview_button_works_without_javascript(client, db, admin, student, weekly):

@@ -242,6 +242,7 @@ def test_new_partner_admin_can_sign_in_to_that_partner(client, db, factory, admi
     ({"email": "taken@example.com"}, "email", "A user with this email already exists."),
     ({"email": "TAKEN@example.com"}, "email", "A user with this email already exists."),
     ({"password": "short"}, "password", "At least 10 characters."),
+    ({"password": "x" * 201}, "password", "At most 200 characters."),
     ({"email": "not-an-email"}, "email", "Invalid email address."),
 ])
 def test_new_partner_admin_refused_creates_nobody(client, db, factory, admin, values, field, message):

@@ -159,10 +159,17 @@ def test_my_orders_show_status_and_once_active_the_courses(client, shop, custome
     _order(client, shop[2], "bank_transfer")
     order = _the_order(customer)
     html = client.get("/member/orders").get_data(as_text=True)
-    assert order.number in html and "To activate" in html
+    # In the customer's words: activating is the reseller's job ("To activate" is what the reseller reads).
+    assert order.number in html and "Waiting for activation" in html and "To activate" not in html
     activation.activate_order(None, order)
     html = client.get("/member/orders").get_data(as_text=True)
     assert "Active" in html and shop[1].courses[0].title in html
+
+
+def test_an_order_paid_with_credit_says_the_credits_it_cost(client, shop, customer):
+    _order(client, shop[2], "credit")
+    html = client.get("/member/orders").get_data(as_text=True)
+    assert "30 credits" in html  # the offer's price in credits, what the customer actually paid
 
 
 def test_another_customers_order_is_a_404(client, shop, customer, factory):

@@ -90,6 +90,14 @@ def test_a_credit_price_below_one_is_refused(client, admin, factory):
     assert response.status_code == 422
 
 
+def test_a_credit_price_for_an_offer_not_ticked_is_refused_not_dropped(client, admin, factory):
+    reseller = factory.reseller()
+    _product, offer = factory.product()
+    response = _post(client, f"/platform/resellers/{reseller.id}/offers", {f"credits_{offer.id}": "25"})
+    assert response.status_code == 422 and "Tick the offer to sell it at this price" in response.get_data(as_text=True)
+    assert not _db.session.scalar(sa.select(sa.func.count()).select_from(ResellerOffer))
+
+
 def _key(client, url):
     html = client.get(url).get_data(as_text=True)
     return re.search(r'name="([a-z0-9-]+-idempotency_key)" type="hidden" value="([^"]+)"', html).groups()

@@ -379,6 +379,12 @@ def test_the_orders_csv_lists_the_filtered_orders(client, shop, staff, factory):
     assert response.mimetype == "text/csv"
     assert order.number in text and other.number not in text
     assert "csv-customer@example.com" in text and "bank transfer" in text
+    assert f",{offer.price_cents // 100}.{offer.price_cents % 100:02d},EUR," in text  # a total always with its cents
+
+
+def test_an_orders_filter_ending_before_it_starts_is_refused_in_place(client, shop, staff):
+    response = client.get("/reseller/orders?date_from=2026-05-02&date_to=2026-05-01")
+    assert response.status_code == 422 and "The end date is before the start date." in response.get_data(as_text=True)
 
 
 def test_payment_settings_are_saved_per_method(client, shop, staff):

@@ -23,7 +23,7 @@ SHOP, OFFER = "member/shop/index.html", "member/shop/_offer.html"
 
 @bp.context_processor
 def _order_words():
-    return {"status_label": orders.status_label, "method_label": policies.method_label}
+    return {"status_label": orders.customer_status_label, "method_label": policies.method_label}
 
 
 def customer_only() -> User:

@@ -78,8 +78,9 @@ class PartnerAdminForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200,
-                                           message=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))],
+        validators=[DataRequired(),
+                    Length(min=MIN_PASSWORD_LENGTH, message=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)),
+                    Length(max=200, message=_l("At most %(n)s characters.", n=200))],
         render_kw={"autocomplete": "new-password"},
     )
 

@@ -33,6 +33,16 @@ class ResellerOffersForm(FlaskForm):
     def credits_field(self, offer_id):
         return self[f"credits_{offer_id}"]
 
+    def validate(self, extra_validators=None) -> bool:
+        """A price for an offer not ticked would be dropped without a word: refuse it on its field."""
+        valid = super().validate(extra_validators)
+        for offer_id in self.offer_ids:
+            price = self.credits_field(offer_id)
+            if price.data is not None and not price.errors and not self.sell_field(offer_id).data:
+                price.errors = [*price.errors, _l("Tick the offer to sell it at this price, or clear the price.")]
+                valid = False
+        return valid
+
     def chosen(self) -> dict[int, int | None]:
         return {oid: self.credits_field(oid).data for oid in self.offer_ids if self.sell_field(oid).data}
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import UUID, DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import UUID, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app.blueprints.fields import WholeNumberField
 from app.blueprints.wallet_history import DayField
@@ -68,6 +68,10 @@ class OrderFilterForm(FlaskForm):
             SelectChoice(status, orders.STATUS_LABELS[status]) for status in OrderStatus.values()]
         self.method.choices = [SelectChoice("", _l("Any method"))] + [
             SelectChoice(method, policies.METHOD_LABELS[method]) for method in PaymentMethod.values()]
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
 
     def filters(self) -> orders.OrderFilters:
         return orders.OrderFilters(text=self.q.data or "", status=self.status.data or None,

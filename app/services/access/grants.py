@@ -46,8 +46,10 @@ def find_grant(source: GrantSource) -> Grant | None:
 
 def _same_or_refuse(grant: Grant, user: User, product: Product, offer: Offer) -> Grant:
     if (grant.user_id, grant.product_id, grant.offer_id) != (user.id, product.id, offer.id):
-        raise SourceAlreadyUsed(_l("This source (%(source)s) already granted another access.",
-                                   source=f"{grant.source_kind}:{grant.source_id}"))
+        # In words, not the source's internal key: the audit trail and the grant itself keep that.
+        raise SourceAlreadyUsed(_l("This was already used to give %(product)s to %(user)s: nothing else was given. "
+                                   "Reload the page to give another access.", product=grant.product.name,
+                                   user=grant.user.display_name))
     return grant
 
 

@@ -263,6 +263,19 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+# The same statuses in the customer's words: "to activate" is the reseller's job, not theirs.
+CUSTOMER_STATUS_LABELS = {
+    OrderStatus.AWAITING_PAYMENT.value: _l("Waiting for your payment"),
+    OrderStatus.AWAITING_ACTIVATION.value: _l("Waiting for activation"),
+    OrderStatus.ACTIVE.value: _l("Active"),
+    OrderStatus.DELETED.value: _l("Cancelled by the seller"),
+}
+
+
+def customer_status_label(status: str) -> str:
+    return str(CUSTOMER_STATUS_LABELS.get(status, status))
+
+
 def order_rows(query) -> Iterator[tuple]:
     """The orders of ``query`` as typed rows (the columns of ``order_csv_header``), read in batches."""
     zone = platform_zone()
@@ -277,7 +290,7 @@ def order_rows(query) -> Iterator[tuple]:
             "; ".join(f"{line.product.name} — {line.offer.name}" for line in order.lines),
             policies.method_label(order.payment_method), status_label(order.status),
             policies.wait_reason_label(order) if order.is_waiting else "",
-            Decimal(order.total_cents) / 100, order.currency, order.total_credits,
+            (Decimal(order.total_cents) / 100).quantize(Decimal("0.01")), order.currency, order.total_credits,
             local(order.paid_at), local(order.activated_at),
         )
 
