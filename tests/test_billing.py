@@ -351,6 +351,13 @@ def test_a_reversed_payments_reference_says_how_to_record_it_again(db, factory, 
     assert factory.pay(invoice, 900, reference="TRN-3-2").amount_cents == 900
 
 
+def test_an_invoice_never_totals_more_than_one_payment_may_bring(db, factory, combo):
+    invoice = factory.invoice(("Consulting", 10_000, 9_000_000), issue=False)  # 900 million
+    with pytest.raises(InvoiceRefused, match="at most") as refused:
+        invoices.add_line(None, invoice, LineValues(description="More", quantity=10_000, unit_price_cents=2_000_000))
+    assert refused.value.field == "quantity" and invoice.total_cents == 90_000_000_000 and len(invoice.lines) == 1
+
+
 def test_a_payment_on_a_cancelled_invoice_is_refused(db, factory, combo):
     _product, offer = combo
     invoice = factory.invoice((offer, 1))

@@ -373,6 +373,15 @@ def test_cancelling_with_released_seats_states_them_and_needs_the_confirmation(c
 # --- the customer ----------------------------------------------------------------------------------------------------
 
 
+def test_free_seats_are_counted_per_line_not_listed_one_by_one(client, db, factory, admin, combo):
+    _product, offer = combo
+    invoice = factory.invoice((offer, 500))
+    factory.link(invoice, factory.user(Role.CUSTOMER, email="first@example.com"))
+    html = client.get(f"/platform/invoices/{invoice.id}").get_data(as_text=True)
+    assert html.count('data-state="free"') == 1 and "499 free seats" in html
+    assert html.count('data-state="waiting"') == 1 and "first@example.com" in html
+
+
 def test_the_customer_sees_their_invoices_status_and_seats(client, db, factory, login_as, combo):
     _product, offer = combo
     customer = factory.user(Role.CUSTOMER)
@@ -383,7 +392,7 @@ def test_the_customer_sees_their_invoices_status_and_seats(client, db, factory, 
     html = client.get("/member/invoices").get_data(as_text=True)
     assert invoice.number in html and "Partially paid" in html and "1 of 2 linked" in html
     html = client.get(f"/member/invoices/{invoice.id}").get_data(as_text=True)
-    assert customer.email in html and "Released" in html and "Free" in html
+    assert customer.email in html and "Released" in html and "1 free seat" in html
     pdf = client.get(f"/member/invoices/{invoice.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 

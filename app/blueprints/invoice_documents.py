@@ -47,8 +47,9 @@ def document_context(invoice: Invoice) -> dict:
 
 
 def seats_context(invoice: Invoice) -> dict:
-    return dict(seats=seats.seats_of(invoice), counts=invoices.seat_counts([invoice.id]).get(
-        invoice.id, invoices.SeatCounts()))
+    """The seats given to someone, one by one; the free ones counted per line (an invoice may have 10,000)."""
+    return dict(seats=seats.linked_seats_of(invoice), free_seats=seats.free_seats_by_line(invoice),
+                counts=invoices.seat_counts([invoice.id]).get(invoice.id, invoices.SeatCounts()))
 
 
 def printable(invoice: Invoice):

@@ -27,6 +27,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.i18n import MAX_MONEY_CENTS, format_money
 from app.models import (
     ISSUED, Company, Invoice, InvoiceLine, InvoiceStatus, Offer, Product, ProductKind, Role, Seat, SeatState, User,
 )
@@ -274,6 +275,10 @@ def add_line(actor: User | None, invoice: Invoice, values: LineValues) -> Invoic
         if not description:
             raise InvoiceRefused(_l("Describe the item, or choose a product."), field="description")
         line.description, line.unit_price_cents = description, _unit_price(values.unit_price_cents)
+    if invoice.total_cents + quantity * line.unit_price_cents > MAX_MONEY_CENTS:
+        # One payment may be at most that much: an invoice beyond it could never be paid in full at once.
+        raise InvoiceRefused(_l("An invoice may total at most %(max)s: split this into several invoices.",
+                                max=format_money(MAX_MONEY_CENTS, invoice.currency)), field="quantity")
     db.session.add(line)
     db.session.flush()
     db.session.expire(invoice, ["lines"])

@@ -94,6 +94,25 @@ def seats_of(invoice: Invoice, *, include_revoked: bool = True) -> list[Seat]:
     return db.session.execute(query).scalars().all()
 
 
+def linked_seats_of(invoice: Invoice) -> list[Seat]:
+    """The seats given to someone (waiting, released, revoked), with user and line loaded, by line then id."""
+    return db.session.execute(
+        sa.select(Seat).where(Seat.invoice_id == invoice.id, Seat.state != SeatState.FREE.value)
+        .options(sa.orm.joinedload(Seat.user), sa.orm.joinedload(Seat.line))
+        .order_by(Seat.line_id, Seat.id)
+    ).scalars().all()
+
+
+def free_seats_by_line(invoice: Invoice) -> list[tuple[InvoiceLine, int]]:
+    """How many seats of each line are still free: one row per line, however many seats (one query)."""
+    rows = db.session.execute(
+        sa.select(InvoiceLine, sa.func.count(Seat.id)).join(Seat, Seat.line_id == InvoiceLine.id)
+        .where(Seat.invoice_id == invoice.id, Seat.state == SeatState.FREE.value)
+        .group_by(InvoiceLine.id).order_by(InvoiceLine.id)
+    ).all()
+    return [(line, count) for line, count in rows]
+
+
 # --- link and unlink -----------------------------------------------------------------------------------
 
 
