@@ -59,6 +59,7 @@ def test_the_admin_builds_a_course_a_combo_and_two_offers(browser, live_server):
         page.get_by_role("button", name="Move up Closing").click()
         expect(page.locator("#lessons li .lesson-title")).to_have_text(["Preparing", "Closing", "Opening offer"])
 
+        page.locator("nav.navbar").get_by_role("button", name="Catalog").click()  # Courses and Products
         _go(page, "Products")
         _go(page, "New product")
         page.get_by_label("Name").fill("Sales Combo")
