@@ -148,8 +148,9 @@ def _after_change(reseller: Reseller):
         return redirect(url_for("platform.resellers_list"))
     db.session.refresh(reseller)
     db.session.refresh(reseller.wallet)
+    counts = {row.reseller.id: row for row in reseller_rows([reseller])}  # the row as the list shows it
     html, status = render("platform/resellers/list.html", "platform/resellers/_row.html", row=_row(reseller),
-                          counts={row.reseller.id: row for row in reseller_rows([reseller])})  # the row as the list shows it
+                          counts=counts)
     return html, status, {"HX-Trigger": "aula:close-dialog", "HX-Retarget": f"#reseller-{reseller.id}",
                           "HX-Reswap": "outerHTML"}
 

@@ -57,7 +57,8 @@ def _back(order: Order) -> str:
 
 @bp.route("/orders/<int:order_id>/<any(activate, delete):action>", methods=["GET", "POST"])
 def order_action(order_id, action):
-    """Activate or delete: a dialog loaded on demand asks first; without JavaScript the same link leads to a confirmation page."""
+    """Activate or delete: a dialog loaded on demand asks first; without JavaScript the same link
+    leads to a confirmation page."""
     order = order_or_404(order_id)
     context = dict(order=order, action=action, back=_back(order), on=request.values.get("on", ""))
     if request.method == "GET":

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import WAITING, Order, OrderStatus, PaymentMethod, User
+from app.models import WAITING, AuditEvent, Order, OrderStatus, PaymentMethod, User
 from app.models.base import utcnow
 from app.services import DomainError, access, audit
 from app.services.ledger import wallets
@@ -90,8 +90,9 @@ def activate_order(actor: User | None, order: Order, *, mark_paid: bool = False)
                                      source=access.GrantSource.order_line(line.id))
         courses.extend(enrolment.course for enrolment in grant.enrolments)
     db.session.flush()
+    # The link is the platform's own address (customers sign in there), never the request's Host.
     queue_email("order_active", customer.email, _("Your order %(number)s is active", number=order.number),
-                order=order, courses=courses, member_url=sites.external_url("member.home"))  # the platform's own address, never the Host
+                order=order, courses=courses, member_url=sites.external_url("member.home"))
     audit.record(actor, "order.activated", order, reseller_id=order.reseller_id, number=order.number,
                  method=order.payment_method)
     return Activation(order, activated=True)
@@ -111,9 +112,7 @@ def confirm_payment(order: Order, *, reference: str | None = None) -> PaymentOut
     so a webhook always answers and the provider stops retrying.
     """
     if order.status == OrderStatus.DELETED.value:
-        # The money arrived all the same: the trail says so, for a refund with the provider.
-        audit.record(None, "order.paid_after_deletion", order, reseller_id=order.reseller_id, number=order.number,
-                     method=order.payment_method, reference=reference)
+        _record_payment_after_deletion(order, reference)
         return PaymentOutcome(order, "deleted")
     first = _record_payment(order, reference)
     if order.status == OrderStatus.ACTIVE.value:
@@ -132,6 +131,18 @@ def confirm_payment(order: Order, *, reference: str | None = None) -> PaymentOut
         return PaymentOutcome(order, "activated" if result.activated else "already_active")
     _wait(order, decision.reason)
     return PaymentOutcome(order, "waiting")
+
+
+def _record_payment_after_deletion(order: Order, reference: str | None) -> None:
+    """The money arrived all the same: the trail says so once per payment (a provider sends several events
+    for one payment: Stripe's intent and its checkout session), for a refund with the provider."""
+    action = "order.paid_after_deletion"
+    recorded = db.session.execute(sa.select(AuditEvent.details).where(
+        AuditEvent.action == action, AuditEvent.object_type == "Order", AuditEvent.object_id == order.id)).scalars()
+    if any((details or {}).get("reference") == reference for details in recorded):
+        return
+    audit.record(None, action, order, reseller_id=order.reseller_id, number=order.number,
+                 method=order.payment_method, reference=reference)
 
 
 def _record_payment(order: Order, reference: str | None) -> bool:
