@@ -5,7 +5,6 @@ payment settings; another reseller's customer or order is a 404."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy import event
 
 from app.extensions import db as _db
 from app.models import AuditEvent, EmailMessage, Grant, Order, OrderStatus, Role, User, WalletEntry
+from app.services import access
 from app.services.ledger import wallets
 from app.services.sales import activation, policies
 from tests.conftest import page_csrf
@@ -76,7 +76,7 @@ def test_the_list_is_searchable_by_name_email_order_number_and_date(client, shop
                             .values(created_at=sa.func.datetime("2020-01-01") if _db.engine.dialect.name == "sqlite"
                                     else sa.text("TIMESTAMPTZ '2020-01-01 10:00:00+00'")))
     term = {"name": "wanted-woman", "email": "wanted-woman@example", "number": order.number,
-            "day": date.today().isoformat()}[query]
+            "day": access.today().isoformat()}[query]  # the platform's day (Europe/Rome), not the machine's
     key = "day" if query == "day" else "q"
     html = client.get("/reseller/to-activate", query_string={key: term}).get_data(as_text=True)
     assert "wanted-woman@example.com" in html
