@@ -37,11 +37,13 @@ def test_the_header_fits_at_every_width_in_every_language(browser, live_server, 
             assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scroll at {width} px"
             toggler = page.locator("nav.navbar .navbar-toggler")
             if toggler.is_visible():
-                toggler.click()
+                toggler.click()  # the folded menu opens with a transition: wait until it has
+                expect(page.locator("#nav-main.show:not(.collapsing)")).to_have_count(1)
             menu = page.locator("nav.navbar #account-menu")
             expect(menu).to_be_visible()
             menu.click()
-            expect(page.locator("nav.navbar form[action$='/auth/logout'] button")).to_be_visible()
+            expect(menu, f"the account menu at {width} px").to_have_attribute("aria-expanded", "true")
+            expect(page.locator("nav.navbar form[action$='/auth/logout'] button"), f"Sign out at {width} px").to_be_visible()
             links = page.locator("nav.navbar #nav-main > .navbar-nav.me-auto > .nav-item")
             tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
             if not toggler.is_visible():
