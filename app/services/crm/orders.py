@@ -15,6 +15,7 @@ would refuse, with the same words.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -69,7 +70,6 @@ class OrderSheet:
     overrides: dict[str, GrantOverride]  # current override per field (inherit rows left out)
     lessons: list[LessonLine]
     offers: list[Offer]  # the product's offers (the grant may move to another)
-    decided_by: Grant | None = None  # a newer access whose settings the participant has now, if any
 
     @property
     def release_mode(self) -> str:
@@ -81,6 +81,12 @@ class OrderSheet:
 
     def override(self, name: str) -> GrantOverride | None:
         return self.overrides.get(name)
+
+    @cached_property
+    def decided_by(self) -> Grant | None:
+        """A newer access whose settings the participant has now, if any (read only where the editor shows it,
+        not on every live preview)."""
+        return access.deciding_grant(self.grant)
 
 
 def _day(settings: AccessSettings, position: int, start: date) -> date:
@@ -119,7 +125,7 @@ def order_sheet(grant: Grant) -> OrderSheet:
     ]
     offers = db.session.execute(
         sa.select(Offer).where(Offer.product_id == grant.product_id).order_by(Offer.id)).scalars().all()
-    return OrderSheet(grant, settings, offer, overrides, lessons, offers, access.deciding_grant(grant))
+    return OrderSheet(grant, settings, offer, overrides, lessons, offers)
 
 
 def current_values(sheet: OrderSheet) -> OrderValues:
