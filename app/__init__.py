@@ -71,6 +71,9 @@ def _init_extensions(app: Flask) -> None:
     from app.blueprints.language import select_locale
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=_select_timezone)
+    from app.i18n import install_template_gettext
+
+    install_template_gettext(app)
 
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"

@@ -22,9 +22,10 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from babel import Locale
 from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from babel.numbers import format_decimal as format_decimal_in, parse_decimal
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import (
-    format_currency, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext as _l, ngettext,
+    format_currency, format_date, format_datetime, format_decimal, get_locale, get_translations, gettext,
+    lazy_gettext as _l, ngettext,
 )
 
 
@@ -34,6 +35,36 @@ def N_(message: str) -> str:
     For messages chosen from a table of codes at reading time (audit actions), in the reader's language.
     """
     return message
+
+
+def request_translations():
+    """Flask-Babel's ``get_translations()``, looked up once per request rather than once per string.
+
+    Kept where Flask-Babel keeps a context's translations (``babel_translations``), which
+    ``force_locale`` saves, clears and restores and ``flask_babel.refresh`` clears: an email
+    rendered in its recipient's language inside a request gets that language's catalog.
+    """
+    if not has_app_context():
+        return get_translations()
+    context = g.get("_flask_babel")
+    translations = getattr(context, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()
+        context = g.get("_flask_babel")  # get_translations() made it if it was missing
+        if context is not None:
+            context.babel_translations = translations
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """Templates' ``_``/``gettext``/``ngettext`` through ``request_translations`` (a page says ~100 strings)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def offered_locales() -> list[str]:
