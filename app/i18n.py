@@ -57,7 +57,7 @@ def request_translations():
 
 
 def install_template_gettext(app) -> None:
-    """Templates' ``_``/``gettext``/``ngettext`` through ``request_translations`` (a page says ~100 strings)."""
+    """Templates' ``_``, ``gettext``, ``ngettext`` through ``request_translations`` (~100 strings a page)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),

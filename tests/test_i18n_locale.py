@@ -137,3 +137,26 @@ def test_a_partners_default_language_must_be_offered(client, login_as, factory, 
     assert response.status_code == 422
     db.session.refresh(partner)
     assert partner.default_locale is None
+
+
+# --- one catalog per request, another inside force_locale --------------------------------
+
+
+def test_a_page_in_italian_renders_an_email_in_its_recipients_language_and_goes_on_in_italian(app):
+    """Templates look the catalog up once per request; an email rendered in its recipient's
+    language in the middle of an Italian page (force_locale) still gets that language's words,
+    and the rest of the page is Italian again."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    words = '{{ _("Cancel") }}|{{ ngettext("%(num)s student", "%(num)s students", 2) }}'
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        before = render_template_string(words)
+        with force_locale("pt_BR"):
+            inside = render_template_string(words)
+        with force_locale("en"):
+            english = render_template_string(words)
+        after = render_template_string(words)
+    assert before == after == "Annulla|2 studenti"
+    assert inside == "Cancelar|2 alunos"
+    assert english == "Cancel|2 students"
