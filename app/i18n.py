@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from babel import Locale
+from babel.dates import format_date as format_date_in, format_datetime as format_datetime_in
 from babel.numbers import NumberFormatError, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from babel.numbers import format_decimal as format_decimal_in, parse_decimal
 from flask import current_app, g, has_app_context
 from flask_babel import (
-    format_currency, format_date, format_datetime, format_decimal, get_locale, get_translations, gettext,
-    lazy_gettext as _l, ngettext,
+    format_currency, format_date, format_datetime, format_decimal, format_time, get_locale, get_translations,
+    gettext, lazy_gettext as _l, ngettext, to_user_timezone,
 )
 
 
@@ -165,7 +166,9 @@ def _four_digit_year(locale: Locale, kind: str) -> str:
 
 
 def format_day(value, fmt: str = "medium") -> str:
-    """A date in the reader's locale (an ISO string from stored details too); "short" with a four-digit year."""
+    """A date in the reader's locale (an ISO string from stored details too); "short" with a four-digit year.
+
+    A date and time is the day it is in the platform's zone."""
     if not value:
         return ""
     if isinstance(value, str):
@@ -173,14 +176,102 @@ def format_day(value, fmt: str = "medium") -> str:
             value = date.fromisoformat(value)
         except ValueError:
             return value
-    return format_date(value, _four_digit_year(get_locale(), "date") if fmt == "short" else fmt)
+    locale = get_locale()
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)
+    pattern = _four_digit_year(locale, "date") if fmt == "short" else _named_pattern(locale, "date", fmt)
+    fast = _numeric_formatter(locale, pattern, "date") if pattern else None
+    return fast(value) if fast else format_date(value, pattern or fmt, rebase=False)
 
 
 def format_moment(value, fmt: str = "medium") -> str:
     """A date and time in the reader's locale and zone; "short" with a four-digit year."""
     if not value:
         return ""
-    return format_datetime(value, _four_digit_year(get_locale(), "datetime") if fmt == "short" else fmt)
+    locale = get_locale()
+    if fmt == "short":
+        pattern = _four_digit_year(locale, "datetime")
+        fast = _numeric_formatter(locale, pattern, "datetime")
+        if fast:
+            return fast(to_user_timezone(value))
+        return format_datetime(value, pattern)
+    return format_datetime(value, fmt)
+
+
+def format_clock(value, fmt: str = "short") -> str:
+    """A time of day in the reader's locale and zone ("14:05", "2:05 PM")."""
+    if not value:
+        return ""
+    locale = get_locale()
+    pattern = _named_pattern(locale, "time", fmt)
+    fast = _numeric_formatter(locale, pattern, "datetime") if pattern else None
+    return fast(to_user_timezone(value)) if fast else format_time(value, fmt)
+
+
+# --- dates and times in lists: the locale's pattern worked out once ------------------------
+#
+# A history lists fifty dates and times; Babel reads each pattern afresh for each. The patterns
+# lists use (short dates, times, "d MMM y") are numbers, month abbreviations and punctuation: such
+# a pattern becomes a formatter once per locale, and is used only if it writes exactly what Babel
+# writes for every month, both halves of the day and one- and two-digit days (checked then).
+
+
+def _named_pattern(locale: Locale, kind: str, fmt: str) -> str | None:
+    """The locale's pattern for a named format ("short", "medium"…); None for a pattern given as is."""
+    formats = locale.date_formats if kind == "date" else locale.time_formats
+    return formats[fmt].pattern if fmt in ("short", "medium", "long", "full") else None
+
+
+_FIELD = re.compile(r"([A-Za-z])\1*|'(?:[^']|'')*'|[^A-Za-z']+")
+_SAMPLES = [datetime(year, month, day, hour, minute, 7, tzinfo=timezone.utc)
+            for year, month, day, hour, minute in [(2026, m, 1 + (m * 5) % 28, (m * 7) % 24, m * 4) for m in range(1, 13)]
+            + [(2005, 1, 9, 0, 0), (2031, 12, 31, 12, 59), (2026, 6, 15, 23, 5), (2026, 3, 3, 11, 30)]]
+
+
+def _fields(locale: Locale) -> dict:
+    months = locale.months["format"]["abbreviated"]
+    periods = locale.day_periods["format"]["abbreviated"]
+    return {
+        "d": lambda v: str(v.day), "dd": lambda v: f"{v.day:02}",
+        "M": lambda v: str(v.month), "MM": lambda v: f"{v.month:02}", "MMM": lambda v: months[v.month],
+        "y": lambda v: str(v.year), "yyyy": lambda v: f"{v.year:04}",
+        "H": lambda v: str(v.hour), "HH": lambda v: f"{v.hour:02}",
+        "h": lambda v: str(v.hour % 12 or 12), "hh": lambda v: f"{v.hour % 12 or 12:02}",
+        "mm": lambda v: f"{v.minute:02}", "ss": lambda v: f"{v.second:02}",
+        "a": lambda v: periods["pm" if v.hour >= 12 else "am"],
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _numeric_formatter(locale: Locale, pattern: str, kind: str):
+    """``pattern`` as a function of a date (``kind`` "date") or a datetime already in the reader's zone,
+    or None where the pattern has a field this does not know or writes anything Babel would not."""
+    known = _fields(locale)
+    parts = []
+    for match in _FIELD.finditer(pattern):
+        text = match.group(0)
+        if text.startswith("'"):
+            parts.append(text[1:-1].replace("''", "'") if text != "''" else "'")
+        elif text[0].isalpha():
+            if text not in known:
+                return None
+            parts.append(known[text])
+        else:
+            parts.append(text)
+
+    def formatted(value) -> str:
+        return "".join(part if isinstance(part, str) else part(value) for part in parts)
+
+    for sample in _SAMPLES:
+        if kind == "date":
+            expected = format_date_in(sample.date(), pattern, locale=locale)
+            got = formatted(sample.date())
+        else:
+            expected = format_datetime_in(sample, pattern, tzinfo=timezone.utc, locale=locale)
+            got = formatted(sample)
+        if got != expected:
+            return None
+    return formatted
 
 
 def format_file_size(size: int | None) -> str:

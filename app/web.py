@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, get_flashed_messages, has_request_context, render_template, request
-from flask_babel import format_decimal, format_time
+from flask_babel import format_decimal
 from werkzeug.routing import IntegerConverter
 
 from app import i18n
@@ -143,7 +143,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["credits_text"] = i18n.credits_text
     app.jinja_env.filters["number"] = format_number  # any whole number, with the locale's grouping
     app.jinja_env.filters["date"] = i18n.format_day
-    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
+    app.jinja_env.filters["time"] = i18n.format_clock
     app.jinja_env.filters["datetime"] = i18n.format_moment
 
     @app.context_processor

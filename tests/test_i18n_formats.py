@@ -1,7 +1,7 @@
 """Numbers, money, dates and counted words as each language writes them; amounts typed with the
 reader's separators."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask_babel import force_locale, format_date
@@ -182,3 +182,40 @@ def test_the_money_field_refuses_in_the_readers_language_and_keeps_what_was_type
         assert not form.validate()
         assert form.price.errors == ["Scriva l'importo con le cifre da 0 a 9."]
         assert 'value="１２"' in str(form.price())
+
+
+# Every 7 h 13 min across a year: both DST changes in Rome, every month, both halves of the day.
+_MOMENTS = [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=433 * i) for i in range(1215)]
+
+
+@pytest.mark.parametrize("locale", ["it", "pt_BR", "en"])
+def test_list_dates_and_times_are_exactly_what_babel_writes_in_the_platforms_zone(app, locale):
+    """Lists format dates with a pattern worked out once per locale; it must write what Babel
+    writes, day for day across both changes of daylight saving time in Rome."""
+    from flask_babel import format_datetime, format_time
+
+    from app.i18n import _four_digit_year, format_clock, format_day, format_moment
+
+    with app.test_request_context(), force_locale(locale):
+        from flask_babel import get_locale
+
+        short_day, short_moment = _four_digit_year(get_locale(), "date"), _four_digit_year(get_locale(), "datetime")
+        for moment in _MOMENTS:
+            assert format_day(moment, "short") == format_date(moment, short_day)
+            assert format_day(moment) == format_date(moment, "medium")
+            assert format_day(moment.date(), "short") == format_date(moment.date(), short_day)
+            assert format_moment(moment, "short") == format_datetime(moment, short_moment)
+            assert format_clock(moment) == format_time(moment, "short")
+            assert format_clock(moment, "medium") == format_time(moment, "medium")
+        late_evening_utc = datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc)  # already the 29th in Rome
+        assert format_day(late_evening_utc, "short") == format_day(date(2026, 3, 29), "short")
+
+
+def test_a_pattern_that_babel_writes_differently_is_left_to_babel(app):
+    """A field the fast path does not know (the weekday) is never guessed: Babel formats it."""
+    from babel import Locale
+
+    from app.i18n import _numeric_formatter
+
+    assert _numeric_formatter(Locale.parse("it"), "EEEE d MMM y", "date") is None
+    assert _numeric_formatter(Locale.parse("it"), "d MMM y", "date") is not None
