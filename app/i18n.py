@@ -148,6 +148,16 @@ def _plain_grouping(locale: str) -> str | None:
     return None
 
 
+def spreadsheet_separators(locale=None) -> tuple[str, str]:
+    """The field separator and decimal mark a spreadsheet in the reader's language expects of a CSV.
+
+    Excel takes a CSV's columns from the system's list separator: ";" where the decimal mark is a
+    comma (Italian, Brazilian Portuguese), so a comma-separated file opens as one column there.
+    """
+    code = str(locale or get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return (";", ",") if get_decimal_symbol(code) == "," else (",", ".")
+
+
 def credits_text(value: int | None) -> str:
     """"1 credit", "2 credits" (and "0 crediti", "0 crédito") by the language's plural rule."""
     value = value or 0

@@ -115,6 +115,15 @@ def test_the_enrolment_csv_has_the_header_and_every_enrolment_with_its_values(cl
     assert eve[2:10] == ["Acme Srl", "Sicurezza sul lavoro", "2026-05-01", "Cancelled", "10", "0", "3", "0"]
 
 
+def test_an_italian_partner_gets_the_enrolment_csv_in_columns_for_italian_excel(client, setup):
+    """Italian Excel splits a CSV at ";": the same report, the same cells, separated by ";"."""
+    response = client.get("/partner/reports/enrolments.csv", headers={"Accept-Language": "it"})
+    text = response.get_data(as_text=True).removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert len(rows) == 4 and all(len(row) == 12 for row in rows)
+    assert rows[1][1:5] == ["alice@example.com", "Acme Srl", "Sicurezza sul lavoro", "2026-01-15"]
+
+
 def test_a_formula_looking_name_is_neutralised_in_the_csv(client, setup):
     eve = by_email(read_csv(client.get("/partner/reports/enrolments.csv")))["eve@example.com"]
     assert eve[0] == "'" + EVIL_NAME

@@ -4,6 +4,8 @@ payment settings; another reseller's customer or order is a 404."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -380,6 +382,22 @@ def test_the_orders_csv_lists_the_filtered_orders(client, shop, staff, factory):
     assert order.number in text and other.number not in text
     assert "csv-customer@example.com" in text and "bank transfer" in text
     assert f",{offer.price_cents // 100}.{offer.price_cents % 100:02d},EUR," in text  # a total always with its cents
+
+
+@pytest.mark.parametrize("language, separator, total", [("it", ";", "{euros},{cents:02d}"),
+                                                      ("pt-BR", ";", "{euros},{cents:02d}"),
+                                                      ("en", ",", "{euros}.{cents:02d}")])
+def test_the_orders_csv_opens_in_columns_in_the_readers_spreadsheet(client, shop, staff, factory,
+                                                                    language, separator, total):
+    """Excel in Italian or Portuguese splits a CSV at ";" and reads "12,50" as a number: a comma-separated
+    file opened there is one column of text."""
+    reseller, _product, offer = shop
+    factory.order(factory.customer(reseller, email="columns@example.com"), offer)
+    text = client.get("/reseller/orders.csv", headers={"Accept-Language": language}).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=separator))
+    header, row = rows[0], next(r for r in rows[1:] if "columns@example.com" in r)
+    assert len(row) == len(header) == 13
+    assert row[8] == total.format(euros=offer.price_cents // 100, cents=offer.price_cents % 100)  # the total
 
 
 def test_an_orders_filter_ending_before_it_starts_is_refused_in_place(client, shop, staff):

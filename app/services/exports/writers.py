@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Iterable, Iterator, Sequence
 
 from flask_babel import lazy_gettext as _l
 
+from app import i18n
 from app.services import DomainError
 
 CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is handed to the server
@@ -60,13 +62,28 @@ def csv_text(value) -> object:
     return value
 
 
-def write_csv(rows: Iterable[Sequence], header: Sequence[str]) -> Iterator[str]:
-    """RFC 4180 CSV (comma, CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB."""
-    writer = csv.writer(Echo())
+def write_csv(rows: Iterable[Sequence], header: Sequence[str], *,
+              separators: tuple[str, str] | None = None) -> Iterator[str]:
+    """CSV (CRLF, quotes as needed) with a UTF-8 BOM, in chunks of about 64 KiB.
+
+    ``separators``: the field separator and decimal mark, by default those a spreadsheet in the
+    reader's language expects (``i18n.spreadsheet_separators``: "," and "." in English; ";" and ","
+    in Italian and Brazilian Portuguese, whose Excel splits columns at ";"). Read now, while the
+    request is there, not when the download is streamed.
+    """
+    delimiter, decimal_mark = separators or i18n.spreadsheet_separators()
+    return _csv_chunks(rows, header, csv.writer(Echo(), delimiter=delimiter), decimal_mark)
+
+
+def _csv_chunks(rows: Iterable[Sequence], header: Sequence[str], writer, decimal_mark: str) -> Iterator[str]:
     pending = ["\ufeff" + writer.writerow([str(title) for title in header])]  # BOM: Excel reads UTF-8
     size = len(pending[0])
     for row in rows:
-        line = writer.writerow([csv_text(value) for value in row])
+        cells = [csv_text(value) for value in row]
+        if decimal_mark != ".":
+            cells = [str(cell).replace(".", decimal_mark) if type(cell) is Decimal or type(cell) is float else cell
+                     for cell in cells]
+        line = writer.writerow(cells)
         pending.append(line)
         size += len(line)
         if size >= CSV_CHUNK:
