@@ -201,10 +201,8 @@ def format_moment(value, fmt: str = "medium") -> str:
     locale = get_locale()
     if fmt == "short":
         pattern = _four_digit_year(locale, "datetime")
-        fast = _numeric_formatter(locale, pattern, "datetime")
-        if fast:
-            return fast(to_user_timezone(value))
-        return format_datetime(value, pattern)
+        fast = _numeric_formatter(locale, pattern, "datetime") if isinstance(value, datetime) else None
+        return fast(to_user_timezone(value)) if fast else format_datetime(value, pattern)
     return format_datetime(value, fmt)
 
 
@@ -214,7 +212,9 @@ def format_clock(value, fmt: str = "short") -> str:
         return ""
     locale = get_locale()
     pattern = _named_pattern(locale, "time", fmt)
-    fast = _numeric_formatter(locale, pattern, "datetime") if pattern else None
+    fast = None
+    if pattern and isinstance(value, datetime):
+        fast = _numeric_formatter(locale, pattern, "datetime")
     return fast(to_user_timezone(value)) if fast else format_time(value, fmt)
 
 
@@ -233,9 +233,11 @@ def _named_pattern(locale: Locale, kind: str, fmt: str) -> str | None:
 
 
 _FIELD = re.compile(r"([A-Za-z])\1*|'(?:[^']|'')*'|[^A-Za-z']+")
-_SAMPLES = [datetime(year, month, day, hour, minute, 7, tzinfo=timezone.utc)
-            for year, month, day, hour, minute in [(2026, m, 1 + (m * 5) % 28, (m * 7) % 24, m * 4) for m in range(1, 13)]
-            + [(2005, 1, 9, 0, 0), (2031, 12, 31, 12, 59), (2026, 6, 15, 23, 5), (2026, 3, 3, 11, 30)]]
+# Every month (days 1-28, hours across the day), then a few edges: midnight, noon, 23:05, a 2000s year.
+_SAMPLES = [datetime(2026, month, 1 + (month * 5) % 28, (month * 7) % 24, month * 4, 7, tzinfo=timezone.utc)
+            for month in range(1, 13)] + [
+    datetime(*moment, 7, tzinfo=timezone.utc)
+    for moment in [(2005, 1, 9, 0, 0), (2031, 12, 31, 12, 59), (2026, 6, 15, 23, 5), (2026, 3, 3, 11, 30)]]
 
 
 def _fields(locale: Locale) -> dict:

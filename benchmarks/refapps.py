@@ -7,8 +7,12 @@
   The enrolment POST is measured against it. It charges the reference reseller's
   wallet (``BENCH_REF_WALLET_ID``) of the bench database, keeping its ledger right
   (``balance_after`` is the balance the UPDATE returns).
+- ``page``: the least a signed-in list page can be on Aula's stack: Flask-Login loads the
+  session's user (one SELECT), one keyset SELECT of 50 of the largest partner's students,
+  a Jinja page of 50 rows with a CSRF token. No target is held to it: it shows how much of
+  an Aula page's cost is the stack itself (no layout, no Babel, no ORM objects here).
 
-gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()'
+gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()' / 'benchmarks.refapps:page_app()'
 """
 
 from __future__ import annotations
@@ -54,5 +58,59 @@ def debit_app() -> Flask:
         db.session.execute(entry, {"id": wallet_id, "balance": balance})
         db.session.commit()
         return str(balance)
+
+    return app
+
+
+PAGE_ROWS_SQL = (
+    "SELECT id, name, email FROM users WHERE partner_id = :partner AND role = 'student'"
+    " ORDER BY lower(name), email, id LIMIT 50"
+)
+PAGE_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Students</title></head>
+<body><header>{{ user.email }}</header><main><h1>Students</h1>
+<form method="post" action="/page"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}"></form>
+<table><thead><tr><th>Name and email</th><th>Actions</th></tr></thead><tbody>
+{% for row in rows %}<tr id="student-{{ row.id }}">
+<td><div>{{ row.name }}</div><div>{{ row.email }}</div></td>
+<td><a href="/students/{{ row.id }}/edit">Edit</a></td></tr>
+{% endfor %}</tbody></table></main></body></html>"""
+
+
+def page_app() -> Flask:
+    import sqlalchemy as sa
+    from flask import render_template_string
+    from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
+    from flask_sqlalchemy import SQLAlchemy
+    from flask_wtf.csrf import CSRFProtect
+
+    app = Flask("page")
+    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as Aula's
+    db = SQLAlchemy(app)
+    CSRFProtect(app)
+    logins = LoginManager(app)
+    user_id, partner_id = int(os.environ["BENCH_REF_USER_ID"]), int(os.environ["BENCH_REF_PARTNER_ID"])
+    user_sql, rows_sql = sa.text("SELECT id, email FROM users WHERE id = :id"), sa.text(PAGE_ROWS_SQL)
+
+    class User(UserMixin):
+        def __init__(self, row):
+            self.id, self.email = row.id, row.email
+
+    @logins.user_loader
+    def load(session_id: str):
+        row = db.session.execute(user_sql, {"id": int(session_id)}).one_or_none()
+        return User(row) if row else None
+
+    @app.get("/login")
+    def login():  # the bench's one user, signed in without a password: this app only serves the bench
+        login_user(User(db.session.execute(user_sql, {"id": user_id}).one()))
+        return "signed in"
+
+    @app.get("/page")
+    @login_required
+    def page():
+        rows = db.session.execute(rows_sql, {"partner": partner_id}).all()
+        return render_template_string(PAGE_TEMPLATE, user=current_user, rows=rows)
 
     return app

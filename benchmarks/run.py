@@ -6,7 +6,8 @@
 2. In this process: SQL statements per list page at 10 and 100 rows and per enrolment
    POST, bulk enrolment of 1,000 students; then ``flask audit-ledger`` as a child
    process (time, peak RSS).
-3. Aula, a Flask "hello" app and a minimal Flask + SQLAlchemy debit app, each under
+3. Aula, a Flask "hello" app, a minimal Flask + SQLAlchemy debit app and a minimal
+   signed-in page of 50 rows (no target: what the stack alone allows; see refapps), each under
    gunicorn with the same settings (4 sync workers), driven one path at a time by wrk
    (16 connections) from another process; then the exports, with the peak RSS of the
    gunicorn worker that serves them.
@@ -203,6 +204,17 @@ def run_measured(args: list[str], database_url: str) -> tuple[float, int, int, s
 # --- 3. over HTTP ------------------------------------------------------------------------
 
 
+def reference_user_id(ctx: Context) -> int:
+    """The largest partner's admin: whom the signed-in page reference serves."""
+    engine = sa.create_engine(sqlalchemy_url(ctx.database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id FROM users WHERE email = :email"),
+                                {"email": routes.ACCOUNTS["partner"]}).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
     db_env = {"DATABASE_URL": sqlalchemy_url(ctx.database_url)}
     servers = {
@@ -210,6 +222,9 @@ def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
         "hello": Server("hello", "benchmarks.refapps:hello_app()", {}),
         "debit": Server("debit", "benchmarks.refapps:debit_app()",
                         {**db_env, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
+        "page": Server("page", "benchmarks.refapps:page_app()",
+                       {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"],
+                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": str(reference_user_id(ctx))}),
     }
     for server in servers.values():
         log(f"starting {server.name} (gunicorn, 4 workers) on {server.url}")
@@ -260,6 +275,20 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
     results["http"]["minimal debit"] = asdict(wrk_with_cpu(servers["debit"], results, "minimal debit",
                                                            servers["debit"].url + "/debit", method="POST",
                                                            body="x=1", **wrk))
+    log("signed-in page (reference)")
+    page = load.Browser(servers["page"].url)
+    try:
+        # Signed in, then one page: the session holds its CSRF token, as Aula's browsers' sessions do
+        # (otherwise every answer would set a new cookie).
+        answers = [page.request("GET", "/login").status, page.request("GET", "/page").status]
+    except OSError as exc:
+        answers = [repr(exc)]
+    if answers == [200, 200]:
+        measured = wrk_with_cpu(servers["page"], results, "signed-in page", servers["page"].url + "/page",
+                                headers={"Cookie": page.cookie_header}, **wrk)
+        results["http"]["signed-in page"] = asdict(measured)
+    else:
+        results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
     browsers = signed_in(servers["aula"].url)
     for route in routes.ROUTES:
         if args.routes and not any(part in route.name for part in args.routes):
@@ -369,6 +398,9 @@ def rows_of(results: dict) -> list[report.Row]:
         rows.append(report.reference_row("hello (reference)", hello, cpu.get("hello")))
     if debit:
         rows.append(report.reference_row("minimal debit (reference)", debit, cpu.get("minimal debit")))
+    if http_results.get("signed-in page") and hello:
+        rows.append(report.floor_row("signed-in page of 50 rows (reference)", http_results["signed-in page"],
+                                     hello, cpu.get("signed-in page")))
     for route in routes.ROUTES:
         queries = results["queries"].get(route.name)
         sql, constant = "", None

@@ -93,3 +93,9 @@ def test_a_row_shows_the_workers_cpu_time_per_request_when_measured():
     assert "CPU 0.28 ms/req" in report.reference_row("hello", HELLO, cpu_ms=0.28).aula
     assert "CPU 11.5 ms/req" in report.list_row("rows", result(50), HELLO, cpu_ms=11.46).aula
     assert "CPU" not in report.list_row("rows", result(50), HELLO).aula
+
+
+def test_the_signed_in_page_reference_shows_its_ratio_to_hello_and_is_held_to_nothing():
+    row = report.floor_row("signed-in page of 50 rows (reference)", result(500, p95_ms=400), HELLO, cpu_ms=3.2)
+    assert (row.reference, row.ratio, row.verdict, row.missed) == ("hello 2000 rps", "0.250", report.INFO, False)
+    assert "CPU 3.2 ms/req" in row.aula

@@ -219,3 +219,15 @@ def test_a_pattern_that_babel_writes_differently_is_left_to_babel(app):
 
     assert _numeric_formatter(Locale.parse("it"), "EEEE d MMM y", "date") is None
     assert _numeric_formatter(Locale.parse("it"), "d MMM y", "date") is not None
+
+
+def test_a_day_or_a_time_of_day_given_to_the_datetime_filters_is_still_written_by_babel(app):
+    from datetime import time
+
+    from flask_babel import format_datetime, format_time
+
+    from app.i18n import format_clock, format_moment
+
+    with app.test_request_context(), force_locale("it"):
+        assert format_moment(date(2026, 3, 29), "short") == format_datetime(date(2026, 3, 29), "dd/MM/y, HH:mm")
+        assert format_clock(time(14, 5)) == format_time(time(14, 5), "short") == "14:05"

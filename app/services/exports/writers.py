@@ -81,7 +81,7 @@ def _csv_chunks(rows: Iterable[Sequence], header: Sequence[str], writer, decimal
     for row in rows:
         cells = [csv_text(value) for value in row]
         if decimal_mark != ".":
-            cells = [str(cell).replace(".", decimal_mark) if type(cell) is Decimal or type(cell) is float else cell
+            cells = [str(cell).replace(".", decimal_mark) if type(cell) in (Decimal, float) else cell
                      for cell in cells]
         line = writer.writerow(cells)
         pending.append(line)
