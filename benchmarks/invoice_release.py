@@ -25,7 +25,9 @@ def release_seconds(app, seats: int = SEATS) -> float:
         _product, offer = factory.product(*(factory.course() for _ in range(3)), price_cents=1000)
         invoice = factory.invoice((offer, seats))
         free = db.session.execute(db.select(Seat).where(Seat.invoice_id == invoice.id)).scalars().all()
-        students = [factory.student(factory.partner()) for _ in range(seats)]
+        # One client company's students; named for this run (the dataset's partners are "Partner 1"…).
+        partner = factory.partner(name=f"Bench invoice seats {time.time_ns()}")
+        students = [factory.student(partner) for _ in range(seats)]
         for seat, student in zip(free, students):  # linked in bulk: only the release is measured
             seat.user_id = student.id
             seat.release_mode, seat.state = SeatReleaseMode.AFTER_FULL_PAYMENT, SeatState.WAITING
