@@ -9,8 +9,10 @@
   (``balance_after`` is the balance the UPDATE returns).
 - ``page``: the least a signed-in list page can be on Aula's stack: Flask-Login loads the
   session's user (one SELECT), one keyset SELECT of 50 of the largest partner's students,
-  a Jinja page of 50 rows with a CSRF token. No target is held to it: it shows how much of
-  an Aula page's cost is the stack itself (no layout, no Babel, no ORM objects here).
+  a Jinja page of 50 rows with a CSRF token. Its ``POST /debit`` is the least a signed-in
+  HTMX action can be: the user, Flask-WTF's CSRF check, the minimal debit's two statements,
+  a small Jinja fragment. No target is held to either: they show how much of an Aula page's
+  or action's cost is the stack itself (no layout, no Babel, no ORM objects here).
 
 gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()' / 'benchmarks.refapps:page_app()'
 """
@@ -68,12 +70,17 @@ PAGE_ROWS_SQL = (
 )
 PAGE_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Students</title></head>
 <body><header>{{ user.email }}</header><main><h1>Students</h1>
-<form method="post" action="/page"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}"></form>
+<form method="post" action="/page"><input name="csrf_token" type="hidden" value="{{ csrf_token() }}"></form>
 <table><thead><tr><th>Name and email</th><th>Actions</th></tr></thead><tbody>
 {% for row in rows %}<tr id="student-{{ row.id }}">
 <td><div>{{ row.name }}</div><div>{{ row.email }}</div></td>
 <td><a href="/students/{{ row.id }}/edit">Edit</a></td></tr>
 {% endfor %}</tbody></table></main></body></html>"""
+
+
+CHARGED_TEMPLATE = ('<div id="balance" hx-swap-oob="true">{{ balance }} credits</div>'
+                    '<div class="alert alert-success">{{ user.email }} charged 1 credit.</div>')
+REFUSED_TEMPLATE = '<div class="alert alert-warning">Not enough credits.</div>'
 
 
 def page_app() -> Flask:
@@ -112,5 +119,19 @@ def page_app() -> Flask:
     def page():
         rows = db.session.execute(rows_sql, {"partner": partner_id}).all()
         return render_template_string(PAGE_TEMPLATE, user=current_user, rows=rows)
+
+    wallet_id = int(os.environ["BENCH_REF_WALLET_ID"])
+    debit, entry = sa.text(DEBIT_SQL), sa.text(ENTRY_SQL)
+
+    @app.post("/debit")
+    @login_required
+    def charge():  # CSRFProtect has checked the X-CSRFToken header before this runs
+        balance = db.session.execute(debit, {"id": wallet_id}).scalar_one_or_none()
+        if balance is None:
+            db.session.rollback()
+            return render_template_string(REFUSED_TEMPLATE), 422
+        db.session.execute(entry, {"id": wallet_id, "balance": balance})
+        db.session.commit()
+        return render_template_string(CHARGED_TEMPLATE, user=current_user, balance=balance)
 
     return app

@@ -59,10 +59,11 @@ def reference_row(name: str, result: WrkResult, cpu_ms: float | None = None) -> 
     return Row(name, latency_cell(result, cpu_ms=cpu_ms), verdict=INFO)
 
 
-def floor_row(name: str, result: WrkResult, hello: WrkResult, cpu_ms: float | None = None) -> Row:
-    """A reference a list page is not held to, with its ratio to hello: what the stack alone allows."""
-    return Row(name, latency_cell(result, cpu_ms=cpu_ms), f"hello {hello.rps:.0f} rps",
-               f"{ratio(result.rps, hello.rps):.3f}", verdict=INFO)
+def floor_row(name: str, result: WrkResult, reference: WrkResult, cpu_ms: float | None = None, *,
+              reference_name: str = "hello") -> Row:
+    """A reference nothing is held to, with its ratio to the one a target uses: what the stack alone allows."""
+    return Row(name, latency_cell(result, cpu_ms=cpu_ms), f"{reference_name} {reference.rps:.0f} rps",
+               f"{ratio(result.rps, reference.rps):.3f}", verdict=INFO)
 
 
 def sql_cell(small: int | None, large: int | None, paginated: bool = True) -> str:

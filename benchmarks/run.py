@@ -224,7 +224,8 @@ def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
                         {**db_env, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
         "page": Server("page", "benchmarks.refapps:page_app()",
                        {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"],
-                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": str(reference_user_id(ctx))}),
+                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": str(reference_user_id(ctx)),
+                        "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
     }
     for server in servers.values():
         log(f"starting {server.name} (gunicorn, 4 workers) on {server.url}")
@@ -281,12 +282,17 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         # Signed in, then one page: the session holds its CSRF token, as Aula's browsers' sessions do
         # (otherwise every answer would set a new cookie).
         answers = [page.request("GET", "/login").status, page.request("GET", "/page").status]
-    except OSError as exc:
+        page.csrf = load.csrf_of(page.request("GET", "/page").text)
+    except (OSError, load.LoadError) as exc:
         answers = [repr(exc)]
-    if answers == [200, 200]:
+    if answers == [200, 200] and page.csrf:
         measured = wrk_with_cpu(servers["page"], results, "signed-in page", servers["page"].url + "/page",
                                 headers={"Cookie": page.cookie_header}, **wrk)
         results["http"]["signed-in page"] = asdict(measured)
+        log("signed-in debit (reference)")
+        measured = wrk_with_cpu(servers["page"], results, "signed-in debit", servers["page"].url + "/debit",
+                                method="POST", body="x=1", headers={**page.headers(htmx=True)}, **wrk)
+        results["http"]["signed-in debit"] = asdict(measured)
     else:
         results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
     browsers = signed_in(servers["aula"].url)
@@ -401,6 +407,9 @@ def rows_of(results: dict) -> list[report.Row]:
     if http_results.get("signed-in page") and hello:
         rows.append(report.floor_row("signed-in page of 50 rows (reference)", http_results["signed-in page"],
                                      hello, cpu.get("signed-in page")))
+    if http_results.get("signed-in debit") and debit:
+        rows.append(report.floor_row("signed-in HTMX debit (reference)", http_results["signed-in debit"],
+                                     debit, cpu.get("signed-in debit"), reference_name="minimal debit"))
     for route in routes.ROUTES:
         queries = results["queries"].get(route.name)
         sql, constant = "", None
