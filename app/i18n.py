@@ -26,7 +26,7 @@ from babel.numbers import format_decimal as format_decimal_in, parse_decimal
 from flask import current_app, g, has_app_context
 from flask_babel import (
     format_currency, format_date, format_datetime, format_decimal, format_time, get_locale, get_translations,
-    gettext, lazy_gettext as _l, ngettext, to_user_timezone,
+    lazy_gettext as _l, to_user_timezone,
 )
 
 
@@ -55,6 +55,28 @@ def request_translations():
         if context is not None:
             context.babel_translations = translations
     return translations
+
+
+def current_locale():
+    """``flask_babel.get_locale()``, read straight from where it keeps the request's locale once known
+    (``force_locale`` sets it there too); Flask-Babel works it out the first time."""
+    if has_app_context():
+        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+        if locale is not None:
+            return locale
+    return get_locale()
+
+
+def gettext(string: str, **variables) -> str:
+    """``flask_babel.gettext`` through the request's one catalog lookup (lists and choices call it per row)."""
+    text = request_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """``flask_babel.ngettext`` through the request's one catalog lookup; ``%(num)s`` is ``num``."""
+    variables.setdefault("num", num)
+    return request_translations().ungettext(singular, plural, num) % variables
 
 
 def install_template_gettext(app) -> None:
@@ -132,7 +154,7 @@ def format_credits(value: int | None) -> str:
     """
     value = value or 0
     if isinstance(value, int) and not isinstance(value, bool):
-        separator = _plain_grouping(str(get_locale()))
+        separator = _plain_grouping(str(current_locale()))
         if separator is not None:
             return f"{value:,}".replace(",", separator)
     return format_decimal(value)
@@ -186,7 +208,7 @@ def format_day(value, fmt: str = "medium") -> str:
             value = date.fromisoformat(value)
         except ValueError:
             return value
-    locale = get_locale()
+    locale = current_locale()
     if isinstance(value, datetime):
         value = to_user_timezone(value)
     pattern = _four_digit_year(locale, "date") if fmt == "short" else _named_pattern(locale, "date", fmt)
@@ -198,7 +220,7 @@ def format_moment(value, fmt: str = "medium") -> str:
     """A date and time in the reader's locale and zone; "short" with a four-digit year."""
     if not value:
         return ""
-    locale = get_locale()
+    locale = current_locale()
     if fmt == "short":
         pattern = _four_digit_year(locale, "datetime")
         fast = _numeric_formatter(locale, pattern, "datetime") if isinstance(value, datetime) else None
@@ -210,7 +232,7 @@ def format_clock(value, fmt: str = "short") -> str:
     """A time of day in the reader's locale and zone ("14:05", "2:05 PM")."""
     if not value:
         return ""
-    locale = get_locale()
+    locale = current_locale()
     pattern = _named_pattern(locale, "time", fmt)
     fast = None
     if pattern and isinstance(value, datetime):

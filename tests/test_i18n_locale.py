@@ -160,3 +160,25 @@ def test_a_page_in_italian_renders_an_email_in_its_recipients_language_and_goes_
     assert before == after == "Annulla|2 studenti"
     assert inside == "Cancelar|2 alunos"
     assert english == "Cancel|2 students"
+
+
+def test_python_side_words_and_numbers_follow_force_locale_too(app):
+    """The Python side's gettext, counted credits and grouping read the request's locale once; an
+    email in its recipient's language inside a request still gets that language."""
+    from flask_babel import force_locale
+
+    from app.i18n import credits_text, gettext
+
+    def words():
+        return gettext("Cancel"), credits_text(1234)
+
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        before = words()
+        with force_locale("pt_BR"):
+            inside = words()
+        with force_locale("en"):
+            english = words()
+        after = words()
+    assert before == after == ("Annulla", "1.234 crediti")
+    assert inside == ("Cancelar", "1.234 créditos")
+    assert english == ("Cancel", "1,234 credits")

@@ -1,11 +1,11 @@
-from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import Field, SearchField, SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from app.blueprints.wallet_history import DayField
 
-from app.i18n import credits_text
+from app.i18n import credits_text, gettext as _
 from app.models import Course, Partner
 from app.models.base import parse_id
 from app.services import DomainError
