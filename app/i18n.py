@@ -111,8 +111,11 @@ def platform_locale() -> str:
     return offered(current_app.config.get("BABEL_DEFAULT_LOCALE")) or "en"
 
 
+@functools.lru_cache(maxsize=64)
 def autonym(code: str) -> str:
-    """A language's name in itself ("Italiano", "Português (Brasil)"): how a reader finds their own."""
+    """A language's name in itself ("Italiano", "Português (Brasil)"): how a reader finds their own.
+
+    The same for a code whoever asks (every page's language menu names each language): worked out once."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 

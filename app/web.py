@@ -134,8 +134,17 @@ def _refuse_nul_bytes():
                 abort(400)
 
 
+def is_current_page(endpoint: str, match=None) -> bool:
+    """Whether the request's endpoint is one of ``match`` (exact names, or prefixes ending in "*"
+    for a section with sub-pages), by default ``endpoint`` itself: the navigation's current link."""
+    current = request.endpoint or ""
+    return any(current.startswith(pattern[:-1]) if pattern.endswith("*") else current == pattern
+               for pattern in (match or [endpoint]))
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
+    app.jinja_env.globals["is_current_page"] = is_current_page
     app.jinja_env.filters["credits"] = i18n.format_credits
     app.jinja_env.filters["money"] = i18n.format_money
     app.jinja_env.filters["filesize"] = i18n.format_file_size
