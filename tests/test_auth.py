@@ -197,3 +197,18 @@ def test_signing_in_again_after_logging_out_works(client, factory):
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/member/")})
     assert login(client, user.email).status_code == 302
     assert client.get("/member/").status_code == 200
+
+
+def test_a_sessions_user_comes_with_their_partner_in_one_statement(app, db, factory, count_queries):
+    """Every page of a partner's admin reads their partner: it comes with the user, not after."""
+    from app.extensions import db as database
+    from app.services.people.users import user_for_session
+
+    admin = factory.user(Role.PARTNER_ADMIN)
+    session_id, partner_name = admin.get_id(), admin.partner.name
+    database.session.commit()
+    database.session.expunge_all()  # a new request's session holds nothing yet
+    with count_queries() as counted:
+        user = user_for_session(session_id)
+        assert user.partner.name == partner_name and user.reseller is None
+    assert counted.count == 1
