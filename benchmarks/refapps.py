@@ -85,12 +85,16 @@ REFUSED_TEMPLATE = '<div class="alert alert-warning">Not enough credits.</div>'
 
 def page_app() -> Flask:
     import sqlalchemy as sa
-    from flask import render_template_string
+    from flask import render_template
+    from jinja2 import DictLoader
     from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
     from flask_sqlalchemy import SQLAlchemy
     from flask_wtf.csrf import CSRFProtect
 
     app = Flask("page")
+    # Named templates, compiled once per worker like Aula's (render_template_string would compile every request).
+    app.jinja_loader = DictLoader({"page.html": PAGE_TEMPLATE, "charged.html": CHARGED_TEMPLATE,
+                                   "refused.html": REFUSED_TEMPLATE})
     app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as Aula's
@@ -118,7 +122,7 @@ def page_app() -> Flask:
     @login_required
     def page():
         rows = db.session.execute(rows_sql, {"partner": partner_id}).all()
-        return render_template_string(PAGE_TEMPLATE, user=current_user, rows=rows)
+        return render_template("page.html", user=current_user, rows=rows)
 
     wallet_id = int(os.environ["BENCH_REF_WALLET_ID"])
     debit, entry = sa.text(DEBIT_SQL), sa.text(ENTRY_SQL)
@@ -129,9 +133,9 @@ def page_app() -> Flask:
         balance = db.session.execute(debit, {"id": wallet_id}).scalar_one_or_none()
         if balance is None:
             db.session.rollback()
-            return render_template_string(REFUSED_TEMPLATE), 422
+            return render_template("refused.html"), 422
         db.session.execute(entry, {"id": wallet_id, "balance": balance})
         db.session.commit()
-        return render_template_string(CHARGED_TEMPLATE, user=current_user, balance=balance)
+        return render_template("charged.html", user=current_user, balance=balance)
 
     return app
