@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.models import Enrolment, Grant, LessonProgress, Role
+from app.models import AuditEvent, Enrolment, Grant, LessonProgress, Role
 from app.services import access
 from app.services.access import grants as grants_svc
 from app.services.access.sources import SourceInvalid
@@ -53,17 +53,78 @@ def test_a_source_lost_in_a_race_returns_the_winners_grant(db, factory, student,
     """The other transaction inserted the same source between our look-up and our insert."""
     product, offer = factory.product()
     winner = factory.grant(student, product, offer, key="race")
-    real_find = grants_svc.find_grant
-    calls = []
+    looked_up = []
 
-    def find_too_early(source):
-        calls.append(source)
-        return None if len(calls) == 1 else real_find(source)
+    def looked_too_early(sources):
+        looked_up.append(sources)
+        return {}  # our look-up ran before the other transaction's commit
 
-    monkeypatch.setattr(grants_svc, "find_grant", find_too_early)
+    monkeypatch.setattr(grants_svc, "_grants_by_source", looked_too_early)
     again = factory.grant(student, product, offer, key="race")
-    assert again.id == winner.id and len(calls) == 2
+    assert again.id == winner.id and len(looked_up) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
     assert len(_enrolments(db, student)) == 1
+
+
+def _asked(user, product, offer, key):
+    return access.GrantAsked(user, product, offer, access.GrantSource.manual(key))
+
+
+def test_a_batch_of_grants_gives_each_user_each_course_once_in_the_order_asked(db, factory):
+    shared, own_a, own_b = factory.course(), factory.course(), factory.course()
+    product_a, offer_a = factory.product(own_a, shared)
+    product_b, offer_b = factory.product(shared, own_b)
+    ann, bob = factory.student(factory.partner()), factory.student(factory.partner())
+    grants = access.grant_products(factory.platform_admin(), [
+        _asked(ann, product_a, offer_a, "batch-1"), _asked(bob, product_a, offer_a, "batch-2"),
+        _asked(ann, product_b, offer_b, "batch-3"),
+    ], start_date=date(2026, 5, 4))
+    assert [(g.user_id, g.product_id, g.source_id) for g in grants] == [
+        (ann.id, product_a.id, "batch-1"), (bob.id, product_a.id, "batch-2"), (ann.id, product_b.id, "batch-3")]
+    # Ann holds the shared course through both grants: one enrolment, linked to each.
+    assert sorted(e.course_id for e in _enrolments(db, ann)) == sorted([own_a.id, shared.id, own_b.id])
+    assert sorted(e.course_id for e in _enrolments(db, bob)) == sorted([own_a.id, shared.id])
+    ann_shared = next(e for e in _enrolments(db, ann) if e.course_id == shared.id)
+    assert ann_shared in grants[0].enrolments and ann_shared in grants[2].enrolments
+    assert all(e.start_date == date(2026, 5, 4) for e in _enrolments(db, ann) + _enrolments(db, bob))
+    events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "grant.created")
+                                .order_by(AuditEvent.id)).scalars().all()
+    assert [(e.object_id, e.details["source"], sorted(e.details["enrolments"])) for e in events] == [
+        (g.id, f"manual:{g.source_id}", sorted(x.id for x in g.enrolments)) for g in grants]
+
+
+def test_a_batch_asking_a_source_twice_gives_its_first_grant(db, factory, student):
+    product, offer = factory.product()
+    first, again = access.grant_products(factory.platform_admin(), [
+        _asked(student, product, offer, "twice"), _asked(student, product, offer, "twice")])
+    assert first.id == again.id
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
+
+
+def test_a_batch_whose_source_was_taken_meanwhile_grants_the_others_and_returns_the_winner(
+        db, factory, monkeypatch):
+    product, offer = factory.product()
+    ann, bob, cy = (factory.student(factory.partner()) for _ in range(3))
+    winner = factory.grant(bob, product, offer, key="taken")
+    monkeypatch.setattr(grants_svc, "_grants_by_source", lambda sources: {})  # looked up before its commit
+    grants = access.grant_products(factory.platform_admin(), [
+        _asked(ann, product, offer, "free-1"), _asked(bob, product, offer, "taken"),
+        _asked(cy, product, offer, "free-2")])
+    assert grants[1].id == winner.id
+    assert {g.source_id for g in (grants[0], grants[2])} == {"free-1", "free-2"}
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 3
+    assert [len(_enrolments(db, user)) for user in (ann, bob, cy)] == [1, 1, 1]
+
+
+def test_a_batch_with_a_source_used_for_someone_else_is_refused_before_anything_is_written(db, factory):
+    product, offer = factory.product()
+    ann, bob = factory.student(factory.partner()), factory.student(factory.partner())
+    factory.grant(bob, product, offer, key="bob's")
+    with pytest.raises(access.SourceAlreadyUsed):
+        access.grant_products(factory.platform_admin(), [
+            _asked(ann, product, offer, "ann's"), _asked(ann, product, offer, "bob's")])
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
+    assert _enrolments(db, ann) == []
 
 
 def test_the_database_refuses_two_grants_of_one_source(db, factory, student):

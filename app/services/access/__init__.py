@@ -8,6 +8,7 @@ Public API (functions add and flush; the caller commits once):
 
 - ``grant_product(actor, user, product, offer, *, source, start_date=None) -> Grant``
   idempotent per ``source`` (a ``GrantSource(kind, id)``); holds one enrolment per course.
+  ``grant_products(actor, [GrantAsked(user, product, offer, source)], …)`` the same for a batch (set-based).
 - ``revoke_grant(actor, grant, *, reason=None) -> list[Enrolment]`` ends the enrolments nothing else holds
   (progress kept); ``enrolments_ending_with(grant)`` says which it would end.
 - ``change_offer(actor, grant, offer, *, reason)`` lays the grant on another offer of its product (overrides stay).
@@ -28,8 +29,8 @@ Public API (functions add and flush; the caller commits once):
 """
 
 from app.services.access.grants import (  # noqa: F401
-    GrantRefused, SourceAlreadyUsed, change_offer, enrolments_ending_with, find_grant, grant_product, grants_of,
-    revoke_grant,
+    GrantAsked, GrantRefused, SourceAlreadyUsed, change_offer, enrolments_ending_with, find_grant, grant_product,
+    grant_products, grants_of, revoke_grant,
 )
 from app.services.access.participation import (  # noqa: F401
     join_course, join_courses, lock_participant, lock_participants, participating_enrolment, today,

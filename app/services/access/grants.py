@@ -13,6 +13,8 @@ Functions add and flush; the caller commits once.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    PARTICIPATING, Enrolment, Grant, GrantStatus, Offer, Product, ProductKind, User, grant_enrolments,
+    PARTICIPATING, Course, Enrolment, Grant, GrantStatus, Offer, Product, ProductKind, User, grant_enrolments,
 )
 from app.models.base import utcnow
 from app.services import DomainError, audit
@@ -62,6 +64,16 @@ def _check(product: Product, offer: Offer) -> None:
         raise GrantRefused(_l("This product has no course yet."), field="product")
 
 
+@dataclass(frozen=True)
+class GrantAsked:
+    """One grant asked of ``grant_products``: ``user`` gets ``product`` under ``offer``, from ``source``."""
+
+    user: User
+    product: Product
+    offer: Offer
+    source: GrantSource
+
+
 def grant_product(actor: User | None, user: User, product: Product, offer: Offer, *, source: GrantSource,
                   start_date: date | None = None, reason: str | None = None) -> Grant:
     """Give ``user`` the product's courses under ``offer``; the same ``source`` again returns the first grant.
@@ -73,36 +85,118 @@ def grant_product(actor: User | None, user: User, product: Product, offer: Offer
     and SourceAlreadyUsed (the source granted something else). ``reason``
     (a manual grant's why) goes to the audit trail.
     """
-    existing = find_grant(source)
-    if existing is not None:
-        return _same_or_refuse(existing, user, product, offer)
-    _check(product, offer)
-    participation.lock_participant(user)
-    grant = Grant(
-        user_id=user.id, product_id=product.id, offer_id=offer.id, source_kind=source.kind.value,
-        source_id=source.id, status=GrantStatus.ACTIVE.value, start_date=start_date or participation.today(),
-        granted_by_id=actor.id if actor else None,
-    )
+    return grant_products(actor, [GrantAsked(user, product, offer, source)], start_date=start_date,
+                          reason=reason)[0]
+
+
+def grant_products(actor: User | None, asked: list[GrantAsked], *, start_date: date | None = None,
+                   reason: str | None = None) -> list[Grant]:
+    """``grant_product`` for many at once (an invoice's seats released by its payment), one grant per item, in order.
+
+    Set-based, a few statements per course whatever the number of grants: the
+    sources already used are read in one query, the users locked together (id
+    order), the new grants inserted in one flush, each course joined by all
+    its new grantees at once (``participation.join_courses``), the links and
+    audit events written in batches. The same refusals as ``grant_product``,
+    item by item; a source asked twice gives its first grant. Should another
+    transaction grant one of the sources first (the UNIQUE source refuses the
+    batch's insert), the grants are made one by one, each settling its race.
+    """
+    granted = _grants_by_source([item.source for item in asked])
+    fresh: dict[tuple[str, str], GrantAsked] = {}
+    for item in asked:
+        key = _key(item.source)
+        if key in granted:
+            _same_or_refuse(granted[key], item.user, item.product, item.offer)
+        elif key not in fresh:
+            _check(item.product, item.offer)
+            fresh[key] = item
+    if fresh:
+        participation.lock_participants([item.user for item in fresh.values()])
+        start = start_date or participation.today()
+        made = _insert_grants(actor, list(fresh.values()), start, granted)
+        _hold_enrolments(actor, made, start, reason)
+    return [_same_or_refuse(granted[_key(item.source)], item.user, item.product, item.offer) for item in asked]
+
+
+def _key(source: GrantSource) -> tuple[str, str]:
+    return source.kind.value, source.id
+
+
+def _grants_by_source(sources: list[GrantSource]) -> dict[tuple[str, str], Grant]:
+    found: dict[tuple[str, str], Grant] = {}
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for source in sources:
+        by_kind[source.kind.value].add(source.id)
+    for kind, ids in by_kind.items():
+        ids = sorted(ids)
+        for start in range(0, len(ids), participation.CHUNK):
+            for grant in db.session.execute(sa.select(Grant).where(
+                    Grant.source_kind == kind, Grant.source_id.in_(ids[start:start + participation.CHUNK]))).scalars():
+                found[(grant.source_kind, grant.source_id)] = grant
+    return found
+
+
+def _insert_grants(actor: User | None, items: list[GrantAsked], start: date,
+                   granted: dict[tuple[str, str], Grant]) -> list[tuple[Grant, GrantAsked]]:
+    """The new grants, inserted (in one flush if no other transaction took a source first); ``granted`` gets them."""
+    def new(item: GrantAsked) -> Grant:
+        return Grant(user_id=item.user.id, product_id=item.product.id, offer_id=item.offer.id,
+                     source_kind=item.source.kind.value, source_id=item.source.id, status=GrantStatus.ACTIVE.value,
+                     start_date=start, granted_by_id=actor.id if actor else None)
+
+    grants = [new(item) for item in items]
     try:
         with db.session.begin_nested():
-            db.session.add(grant)
+            db.session.add_all(grants)
             db.session.flush()
-    except IntegrityError:
-        # Another transaction granted the same source first: theirs is the grant.
-        winner = find_grant(source)
-        if winner is None:
-            raise
-        return _same_or_refuse(winner, user, product, offer)
-    enrolments = [participation.join_course(actor, user, course, start_date=grant.start_date)[0]
-                  for course in product.courses]
-    for enrolment in enrolments:
-        db.session.execute(sa.insert(grant_enrolments).values(grant_id=grant.id, enrolment_id=enrolment.id))
+        made = list(zip(grants, items))
+    except IntegrityError:  # a source was taken meanwhile: nothing of the batch was inserted
+        made = []
+        for item in items:
+            grant = new(item)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(grant)
+                    db.session.flush()
+            except IntegrityError:
+                # Another transaction granted the same source first: theirs is the grant.
+                winner = find_grant(item.source)
+                if winner is None:
+                    raise
+                granted[_key(item.source)] = winner
+            else:
+                made.append((grant, item))
+    for grant, item in made:
+        granted[_key(item.source)] = grant
+    return made
+
+
+def _hold_enrolments(actor: User | None, made: list[tuple[Grant, GrantAsked]], start: date,
+                     reason: str | None) -> None:
+    """One participating enrolment per course of each new grant, linked to it, and each grant's audit event."""
+    by_course: dict[int, tuple[Course, list[tuple[Grant, User]]]] = {}
+    for grant, item in made:
+        for course in item.product.courses:
+            by_course.setdefault(course.id, (course, []))[1].append((grant, item.user))
+    held: dict[tuple[int, int], Enrolment] = {}  # (grant id, course id) -> enrolment
+    for course, pairs in by_course.values():
+        joined = participation.join_courses(actor, [user for _grant, user in pairs], course, start_date=start)
+        for (grant, _user), (enrolment, _is_new) in zip(pairs, joined):
+            held[(grant.id, course.id)] = enrolment
+    enrolments = {grant.id: [held[(grant.id, course.id)] for course in item.product.courses] for grant, item in made}
+    links = [dict(grant_id=grant_id, enrolment_id=enrolment.id)
+             for grant_id, listed in enrolments.items() for enrolment in listed]
+    if links:
+        db.session.execute(sa.insert(grant_enrolments), links)
     db.session.flush()
-    db.session.expire(grant, ["enrolments"])
-    audit.record(actor, "grant.created", grant, user=user.email, product=product.name, offer=offer.name,
-                 source=str(source), start_date=grant.start_date.isoformat(),
-                 enrolments=[e.id for e in enrolments], reason=reason)
-    return grant
+    for grant, _item in made:
+        db.session.expire(grant, ["enrolments"])
+    audit.record_many(actor, "grant.created", [
+        (grant, dict(user=item.user.email, product=item.product.name, offer=item.offer.name, source=str(item.source),
+                     start_date=start.isoformat(), enrolments=[e.id for e in enrolments[grant.id]], reason=reason))
+        for grant, item in made
+    ])
 
 
 def revoke_grant(actor: User | None, grant: Grant, *, reason: str | None = None) -> list[Enrolment]:

@@ -9,10 +9,11 @@ free seats per line). Rules:
   makes the invoice paid in full (``payments.record_payment`` calls
   ``release_waiting`` in its own transaction, under the same lock). A seat
   linked after full payment on an invoice already paid is released at once.
-- Releasing is ``access.grant_product(..., source=GrantSource.invoice_seat(seat.id))``
-  after a conditional ``UPDATE … WHERE state = 'waiting'`` on the seat: a seat
-  is released once, whoever asks twice. Users are granted in id order (their
-  row locks are taken after the invoice's, always in the same order). Each
+- Releasing is ``access.grant_products`` (one grant per seat, source
+  ``GrantSource.invoice_seat(seat.id)``, the seats in one batch) after a conditional
+  ``UPDATE … WHERE state = 'waiting'`` on the seats: a seat is released once,
+  whoever asks twice. The users' row locks are taken together in id order,
+  after the invoice's. Each
   user gets one email per release, listing what was released.
 - A user who already has a course another way keeps one enrolment (the
   grant links to it); the seat still counts as released.
@@ -199,7 +200,7 @@ def release_waiting(actor: User | None, invoice: Invoice, payment: Payment) -> l
 
 
 def release(actor: User | None, invoice: Invoice, seats: list[Seat], *, payment: Payment | None = None) -> list[Seat]:
-    """Release waiting seats of the locked invoice: one conditional UPDATE, then one grant per seat.
+    """Release waiting seats of the locked invoice: one conditional UPDATE, then one grant per seat (in one batch).
 
     Returns the seats this call released (a seat released already is left alone).
     """
@@ -218,12 +219,11 @@ def release(actor: User | None, invoice: Invoice, seats: list[Seat], *, payment:
                  sa.orm.joinedload(Seat.line).joinedload(InvoiceLine.offer))
         .order_by(Seat.user_id, Seat.id)
     ).unique().scalars().all() if released_ids else []
+    access.grant_products(actor, [access.GrantAsked(seat.user, seat.line.product, seat.line.offer,
+                                                    access.GrantSource.invoice_seat(seat.id)) for seat in released])
     products = defaultdict(list)
     for seat in released:
-        line = seat.line
-        access.grant_product(actor, seat.user, line.product, line.offer,
-                             source=access.GrantSource.invoice_seat(seat.id))
-        products[seat.user].append(line.product.name)
+        products[seat.user].append(seat.line.product.name)
     for user, names in products.items():
         _queue_released_email(user, invoice, names)
     if released:
