@@ -433,3 +433,25 @@ def test_a_100k_row_csv_streams_in_little_memory(db, client, factory, login_as):
         tracemalloc.stop()
     assert lines == 100_001
     assert peak < 50 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_the_csv_writer_writes_each_kind_of_cell_as_a_spreadsheet_reads_it():
+    """Every type a report row holds, in English (",", ".") and in Italian (";", ","): the cells the writer
+    handles inline (text, whole numbers) and those it hands to csv_text agree on formulas and decimals."""
+    from decimal import Decimal
+
+    from markupsafe import Markup
+
+    row = ("=SUM(A1)", "+39 06", "-", "@x", "Anna", "", 42, -7, None, True, 2.5, Decimal("199.00"),
+           datetime(2026, 3, 1, 9, 5, 7), datetime(2026, 3, 1, 9, 5, 7, tzinfo=timezone.utc),
+           datetime(2026, 3, 1).date(), Markup("=HYPERLINK()"), "a;b,c \"q\"")
+    header = [f"c{n}" for n in range(len(row))]
+
+    def cells(separators):
+        text = "".join(writers.write_csv(iter([row]), header, separators=separators))
+        return next(csv.reader(io.StringIO(text.splitlines()[1]), delimiter=separators[0]))
+
+    common = ["'=SUM(A1)", "'+39 06", "'-", "'@x", "Anna", "", "42", "-7", "", "True"]
+    moments = ["2026-03-01 09:05:07", "2026-03-01 09:05:07", "2026-03-01", "'=HYPERLINK()", "a;b,c \"q\""]
+    assert cells((",", ".")) == common + ["2.5", "199.00"] + moments
+    assert cells((";", ",")) == common + ["2,5", "199,00"] + moments
