@@ -70,6 +70,11 @@ def _asked(user, product, offer, key):
     return access.GrantAsked(user, product, offer, access.GrantSource.manual(key))
 
 
+def _grant_events(db):
+    return db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "grant.created")
+                              .order_by(AuditEvent.id)).scalars().all()
+
+
 def test_a_batch_of_grants_gives_each_user_each_course_once_in_the_order_asked(db, factory):
     shared, own_a, own_b = factory.course(), factory.course(), factory.course()
     product_a, offer_a = factory.product(own_a, shared)
@@ -87,10 +92,28 @@ def test_a_batch_of_grants_gives_each_user_each_course_once_in_the_order_asked(d
     ann_shared = next(e for e in _enrolments(db, ann) if e.course_id == shared.id)
     assert ann_shared in grants[0].enrolments and ann_shared in grants[2].enrolments
     assert all(e.start_date == date(2026, 5, 4) for e in _enrolments(db, ann) + _enrolments(db, bob))
-    events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "grant.created")
-                                .order_by(AuditEvent.id)).scalars().all()
-    assert [(e.object_id, e.details["source"], sorted(e.details["enrolments"])) for e in events] == [
-        (g.id, f"manual:{g.source_id}", sorted(x.id for x in g.enrolments)) for g in grants]
+    # One event per grant, in order, listing its enrolments in the order of its product's courses.
+    by_course = {(e.user_id, e.course_id): e.id for e in _enrolments(db, ann) + _enrolments(db, bob)}
+    assert [(e.object_id, e.details["source"], e.details["enrolments"]) for e in _grant_events(db)] == [
+        (g.id, f"manual:{g.source_id}", [by_course[(g.user_id, c.id)] for c in g.product.courses]) for g in grants]
+
+
+def test_a_batch_starts_today_links_a_current_enrolment_and_reactivates_ended_ones(db, factory):
+    course = factory.course(value=10)
+    product, offer = factory.product(course)
+    partner = factory.partner(credits=50)
+    paid, returning, also_returning = (factory.student(partner) for _ in range(3))
+    enrol_svc.enrol_student(factory.user(Role.PARTNER_ADMIN, partner=partner), partner, paid, course)
+    for user in (returning, also_returning):
+        access.revoke_grant(None, factory.grant(user, product, offer))
+    ended = {e.user_id: e.id for e in _enrolments(db, returning) + _enrolments(db, also_returning)}
+    assert all(e.status == "ended" for e in _enrolments(db, returning) + _enrolments(db, also_returning))
+    access.grant_products(None, [_asked(user, product, offer, f"again-{user.id}")
+                                 for user in (paid, returning, also_returning)])
+    assert [(e.status, e.partner_id) for e in _enrolments(db, paid)] == [("active", paid.partner_id)]
+    for user in (returning, also_returning):
+        (enrolment,) = _enrolments(db, user)
+        assert (enrolment.id, enrolment.status, enrolment.start_date) == (ended[user.id], "active", access.today())
 
 
 def test_a_batch_asking_a_source_twice_gives_its_first_grant(db, factory, student):
@@ -99,6 +122,16 @@ def test_a_batch_asking_a_source_twice_gives_its_first_grant(db, factory, studen
         _asked(student, product, offer, "twice"), _asked(student, product, offer, "twice")])
     assert first.id == again.id
     assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
+
+
+def test_a_batch_asking_a_source_for_two_users_is_refused_before_anything_is_written(db, factory):
+    product, offer = factory.product()
+    ann, bob = factory.student(factory.partner()), factory.student(factory.partner())
+    with pytest.raises(access.SourceAlreadyUsed):
+        access.grant_products(factory.platform_admin(), [
+            _asked(ann, product, offer, "one"), _asked(bob, product, offer, "one")])
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
+    assert _enrolments(db, ann) == [] and _grant_events(db) == []
 
 
 def test_a_batch_whose_source_was_taken_meanwhile_grants_the_others_and_returns_the_winner(
@@ -114,6 +147,19 @@ def test_a_batch_whose_source_was_taken_meanwhile_grants_the_others_and_returns_
     assert {g.source_id for g in (grants[0], grants[2])} == {"free-1", "free-2"}
     assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 3
     assert [len(_enrolments(db, user)) for user in (ann, bob, cy)] == [1, 1, 1]
+    assert sorted(e.object_id for e in _grant_events(db)) == sorted(g.id for g in grants)
+
+
+def test_a_batch_whose_source_was_taken_meanwhile_for_someone_else_keeps_nothing(db, factory, monkeypatch):
+    product, offer = factory.product()
+    ann, bob, cy = (factory.student(factory.partner()) for _ in range(3))
+    factory.grant(bob, product, offer, key="bob's")
+    monkeypatch.setattr(grants_svc, "_grants_by_source", lambda sources: {})  # looked up before its commit
+    with pytest.raises(access.SourceAlreadyUsed):
+        access.grant_products(factory.platform_admin(), [
+            _asked(ann, product, offer, "free"), _asked(cy, product, offer, "bob's")])
+    assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
+    assert _enrolments(db, ann) == [] and _enrolments(db, cy) == [] and len(_grant_events(db)) == 1
 
 
 def test_a_batch_with_a_source_used_for_someone_else_is_refused_before_anything_is_written(db, factory):
@@ -124,7 +170,7 @@ def test_a_batch_with_a_source_used_for_someone_else_is_refused_before_anything_
         access.grant_products(factory.platform_admin(), [
             _asked(ann, product, offer, "ann's"), _asked(ann, product, offer, "bob's")])
     assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 1
-    assert _enrolments(db, ann) == []
+    assert _enrolments(db, ann) == [] and len(_grant_events(db)) == 1
 
 
 def test_the_database_refuses_two_grants_of_one_source(db, factory, student):

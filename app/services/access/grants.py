@@ -46,8 +46,11 @@ def find_grant(source: GrantSource) -> Grant | None:
     ).scalar_one_or_none()
 
 
-def _same_or_refuse(grant: Grant, user: User, product: Product, offer: Offer) -> Grant:
-    if (grant.user_id, grant.product_id, grant.offer_id) != (user.id, product.id, offer.id):
+def _same_or_refuse(grant: Grant | GrantAsked, user: User, product: Product, offer: Offer) -> Grant | GrantAsked:
+    """``grant`` (made, or asked earlier in the same batch) if it gives exactly this; else SourceAlreadyUsed."""
+    gives = ((grant.user.id, grant.product.id, grant.offer.id) if isinstance(grant, GrantAsked)
+             else (grant.user_id, grant.product_id, grant.offer_id))
+    if gives != (user.id, product.id, offer.id):
         # In words, not the source's internal key: the audit trail and the grant itself keep that.
         raise SourceAlreadyUsed(_l("This was already used to give %(product)s to %(user)s: nothing else was given. "
                                    "Reload the page to give another access.", product=grant.product.name,
@@ -98,17 +101,19 @@ def grant_products(actor: User | None, asked: list[GrantAsked], *, start_date: d
     order), the new grants inserted in one flush, each course joined by all
     its new grantees at once (``participation.join_courses``), the links and
     audit events written in batches. The same refusals as ``grant_product``,
-    item by item; a source asked twice gives its first grant. Should another
-    transaction grant one of the sources first (the UNIQUE source refuses the
-    batch's insert), the grants are made one by one, each settling its race.
+    raised before anything is written; a source asked twice (for the same
+    thing) gives one grant. Should another transaction grant one of the
+    sources first (the UNIQUE source refuses the batch's insert), the grants
+    are made one by one, each settling its race; if that source was granted
+    for something else, SourceAlreadyUsed and none of this batch is kept.
     """
     granted = _grants_by_source([item.source for item in asked])
     fresh: dict[tuple[str, str], GrantAsked] = {}
     for item in asked:
         key = _key(item.source)
-        if key in granted:
-            _same_or_refuse(granted[key], item.user, item.product, item.offer)
-        elif key not in fresh:
+        if key in granted or key in fresh:  # a source asked twice must ask the same thing twice
+            _same_or_refuse(granted[key] if key in granted else fresh[key], item.user, item.product, item.offer)
+        else:
             _check(item.product, item.offer)
             fresh[key] = item
     if fresh:
@@ -151,25 +156,38 @@ def _insert_grants(actor: User | None, items: list[GrantAsked], start: date,
             db.session.add_all(grants)
             db.session.flush()
         made = list(zip(grants, items))
-    except IntegrityError:  # a source was taken meanwhile: nothing of the batch was inserted
+    except IntegrityError:
+        # Another transaction granted a source first: nothing of the batch was inserted.
+        if len(items) == 1:
+            if not _winner_taken(items[0], granted):
+                raise
+            return []
+        # One at a time, each settling its race; a source taken for something else undoes them all.
         made = []
-        for item in items:
-            grant = new(item)
-            try:
-                with db.session.begin_nested():
-                    db.session.add(grant)
-                    db.session.flush()
-            except IntegrityError:
-                # Another transaction granted the same source first: theirs is the grant.
-                winner = find_grant(item.source)
-                if winner is None:
-                    raise
-                granted[_key(item.source)] = winner
-            else:
-                made.append((grant, item))
+        with db.session.begin_nested():
+            for item in items:
+                grant = new(item)
+                try:
+                    with db.session.begin_nested():
+                        db.session.add(grant)
+                        db.session.flush()
+                except IntegrityError:
+                    if not _winner_taken(item, granted):
+                        raise
+                else:
+                    made.append((grant, item))
     for grant, item in made:
         granted[_key(item.source)] = grant
     return made
+
+
+def _winner_taken(item: GrantAsked, granted: dict[tuple[str, str], Grant]) -> bool:
+    """The grant another transaction made of ``item``'s source is the grant (if it gives the same; else refused)."""
+    winner = find_grant(item.source)
+    if winner is None:
+        return False
+    granted[_key(item.source)] = _same_or_refuse(winner, item.user, item.product, item.offer)
+    return True
 
 
 def _hold_enrolments(actor: User | None, made: list[tuple[Grant, GrantAsked]], start: date,
