@@ -455,3 +455,29 @@ def test_the_csv_writer_writes_each_kind_of_cell_as_a_spreadsheet_reads_it():
     moments = ["2026-03-01 09:05:07", "2026-03-01 09:05:07", "2026-03-01", "'=HYPERLINK()", "a;b,c \"q\""]
     assert cells((",", ".")) == common + ["2.5", "199.00"] + moments
     assert cells((";", ",")) == common + ["2,5", "199,00"] + moments
+
+
+def test_the_statement_writes_times_in_the_platform_zone_and_names_the_counterpart(app, db, factory):
+    """Winter, summer and the night the clocks go forward, in Rome, on every engine (PostgreSQL converts the
+    times itself); a transfer's counterpart by name; blanks as empty text; nothing but the statement's columns."""
+    from app.models import WalletEntry
+    from app.services.ledger import statements, wallets
+
+    admin = factory.platform_admin()
+    source = wallets.wallet_of(factory.reseller(name="Rivenditore Uno"))
+    target = wallets.wallet_of(factory.partner(name="Scuola Rossi"))
+
+    def entry(kind, amount, balance_after, moment, **more):  # written as it was then (the ledger is append-only)
+        db.session.execute(sa.insert(WalletEntry).values(
+            wallet_id=target.id, kind=kind, amount=amount, balance_after=balance_after, actor_id=admin.id,
+            note=more.pop("note", ""), created_at=moment, **more))
+
+    entry("transfer_in", 30, 30, datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc), counterpart_wallet_id=source.id)
+    entry("deduction", -5, 25, datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc), note="=correzione")
+    entry("recharge", 7, 32, datetime(2026, 7, 15, 12, 0, 5, tzinfo=timezone.utc))
+    rows = list(statements.statement_rows(statements.statement_query(target)))
+    assert rows == [  # newest first
+        (datetime(2026, 7, 15, 14, 0, 5), "Recharge", 7, 32, admin.email, "", "", ""),
+        (datetime(2026, 3, 29, 3, 30), "Deduction", -5, 25, admin.email, "", "", "=correzione"),
+        (datetime(2026, 1, 15, 13, 0), "Transfer in", 30, 30, admin.email, "", "Rivenditore Uno", ""),
+    ]

@@ -127,19 +127,26 @@ def statement_header() -> list[str]:
 def statement_query(wallet: Wallet | None, filters: HistoryFilters = HistoryFilters(), *, where=()):
     """The statement's columns for ``wallet``'s entries matching ``filters`` (and ``where``), newest first.
 
-    One SELECT of plain columns (outer joins for the actor, the enrolment's
-    student and course, the counterpart's owner): no ORM objects, so a
-    million rows stream at the speed of the writer.
+    One SELECT of the statement's own columns (outer joins for the actor, the
+    enrolment's student and course, the counterpart's owner), blanks already
+    empty text: no ORM objects, so a million rows stream at the speed of the
+    writer. PostgreSQL writes each time in the platform's zone itself.
     """
     base = history_query(wallet, filters)
     actor, student = sa.orm.aliased(User), sa.orm.aliased(User)
     other = sa.orm.aliased(Wallet)
     other_partner, other_reseller, other_user = sa.orm.aliased(Partner), sa.orm.aliased(Reseller), sa.orm.aliased(User)
+    if _times_in_zone():
+        moment = sa.func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], WalletEntry.created_at,
+                                  type_=sa.DateTime())
+    else:  # a plain timestamp: statement_rows makes it aware (UTC) itself, cheaper per row
+        moment = sa.type_coerce(WalletEntry.created_at, sa.DateTime(timezone=True))
     return (
-        # created_at as a plain timestamp: statement_rows makes it aware (UTC) itself, cheaper per row.
-        sa.select(sa.type_coerce(WalletEntry.created_at, sa.DateTime(timezone=True)), WalletEntry.kind, WalletEntry.amount, WalletEntry.balance_after,
-                  actor.email, student.email, Course.title, other_partner.name, other_reseller.name,
-                  other_user.email, WalletEntry.note)
+        sa.select(moment, WalletEntry.kind, WalletEntry.amount, WalletEntry.balance_after,
+                  sa.func.coalesce(actor.email, ""), sa.func.coalesce(student.email, ""),
+                  # The course, else the counterpart by name only: the kind says in words what the transfer was.
+                  sa.func.coalesce(Course.title, other_partner.name, other_reseller.name, other_user.email, ""),
+                  WalletEntry.note)
         .select_from(WalletEntry)
         .outerjoin(actor, actor.id == WalletEntry.actor_id)
         .outerjoin(Enrolment, Enrolment.id == WalletEntry.enrolment_id)
@@ -154,6 +161,11 @@ def statement_query(wallet: Wallet | None, filters: HistoryFilters = HistoryFilt
     )
 
 
+def _times_in_zone() -> bool:
+    """Whether the database converts times to the platform's zone (PostgreSQL; SQLite knows no zones)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def statement_rows(query) -> Iterator[tuple]:
     """The statement's rows (the columns of ``statement_header``) from ``statement_query``, typed.
 
@@ -162,27 +174,16 @@ def statement_rows(query) -> Iterator[tuple]:
     after the request's session is gone.
     """
     zone = platform_zone()
+    in_zone = _times_in_zone()
     labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
     begin_read_only()
     # Plain rows from the session's connection (no ORM loading), through a server-side cursor.
     result = db.session.connection().execute(query.execution_options(yield_per=CSV_BATCH, stream_results=True))
     try:
         for batch in result.partitions():
-            for (created_at, kind, amount, balance_after, actor_email, student_email, course_title,
-                 partner_name, reseller_name, user_email, note) in batch:
-                # By name only, as counterpart_name: the kind says in words what the transfer was.
-                counterpart = partner_name or reseller_name or user_email or ""
-                if created_at.tzinfo is None:  # SQLite keeps UTC without its zone
-                    created_at = created_at.replace(tzinfo=timezone.utc)
-                yield (
-                    created_at.astimezone(zone).replace(tzinfo=None),
-                    labels.get(kind, kind),
-                    amount,
-                    balance_after,
-                    actor_email or "",
-                    student_email or "",
-                    course_title or counterpart,
-                    note or "",
-                )
+            for created_at, kind, amount, balance_after, by, student, subject, note in batch:
+                if not in_zone:  # SQLite keeps UTC without its zone
+                    created_at = created_at.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+                yield created_at, labels.get(kind, kind), amount, balance_after, by, student, subject, note
     finally:
         result.close()
