@@ -13,8 +13,8 @@ free seats per line). Rules:
   ``GrantSource.invoice_seat(seat.id)``, the seats in one batch) after a conditional
   ``UPDATE … WHERE state = 'waiting'`` on the seats: a seat is released once,
   whoever asks twice. The users' row locks are taken together in id order,
-  after the invoice's. Each
-  user gets one email per release, listing what was released.
+  after the invoice's. Each user gets one email per release, listing what
+  was released.
 - A user who already has a course another way keeps one enrolment (the
   grant links to it); the seat still counts as released.
 - Unlinking frees a waiting seat; a released seat is not unlinked (cancel the
