@@ -42,22 +42,9 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
-
-
-def _other_cell(value, decimal_mark: str) -> object:
-    cell = csv_text(value)
-    if decimal_mark != "." and type(cell) in (Decimal, float):
-        return str(cell).replace(".", decimal_mark)
-    return cell
-
-
-def csv_text(value) -> object:
-    """A typed value as CSV text (the common types first: this runs once per cell)."""
-    kind = type(value)
-    if kind is str:
-        return "'" + value if value and value[0] in FORMULA_START else value  # a formula becomes text
-    if kind is int or kind is float:
-        return value
+def csv_text(value, decimal_mark: str = ".") -> object:
+    """A cell as CSV text, for what the writer's loop does not write itself (all but plain text and whole
+    numbers): blanks, dates and times, text of a str subclass, decimals with the reader's mark."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -67,6 +54,8 @@ def csv_text(value) -> object:
         return value.isoformat()
     if isinstance(value, str):  # a subclass (Markup would escape the apostrophe): as plain text
         return spreadsheet_safe(str(value))
+    if decimal_mark != "." and type(value) in (Decimal, float):
+        return str(value).replace(".", decimal_mark)
     return value
 
 
@@ -92,7 +81,7 @@ def _csv_chunks(rows: Iterable[Sequence], header: Sequence[str], writer, decimal
         line = writer.writerow([
             value if (kind := type(value)) is int
             else ("'" + value if value and value[0] in FORMULA_START else value) if kind is str
-            else _other_cell(value, decimal_mark)
+            else csv_text(value, decimal_mark)
             for value in row
         ])
         pending.append(line)
