@@ -13,14 +13,23 @@
   HTMX action can be: the user, Flask-WTF's CSRF check, the minimal debit's two statements,
   a small Jinja fragment. No target is held to either: they show how much of an Aula page's
   or action's cost is the stack itself (no layout, no Babel, no ORM objects here).
+- ``enrol``: the twelve statements of Aula's enrolment POST, as plain SQL in one transaction,
+  in a bare Flask + Flask-SQLAlchemy app (no sign-in, no CSRF check, no form, no template):
+  what Aula's SQL alone allows, with the wallet row locked where Aula locks it
+  (``POST /enrol``) and with the same statements reordered so that the wallet is locked last,
+  just before the debit (``POST /enrol-late``). No target is held to either. Every enrolment
+  of a partner queues on its one wallet row, so the time that row stays locked (the
+  statements, and the Python between them, from the lock to the commit) bounds the rate.
 
 gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()' / 'benchmarks.refapps:page_app()'
+/ 'benchmarks.refapps:enrol_app()'
 """
 
 from __future__ import annotations
 
 import os
 
+import sqlalchemy as sa
 from flask import Flask
 
 DEBIT_SQL = "UPDATE wallets SET balance = balance - 1 WHERE id = :id AND balance >= 1 RETURNING balance"
@@ -41,7 +50,6 @@ def hello_app() -> Flask:
 
 
 def debit_app() -> Flask:
-    import sqlalchemy as sa
     from flask_sqlalchemy import SQLAlchemy
 
     app = Flask("debit")
@@ -84,7 +92,6 @@ REFUSED_TEMPLATE = '<div class="alert alert-warning">Not enough credits.</div>'
 
 
 def page_app() -> Flask:
-    import sqlalchemy as sa
     from flask import render_template
     from jinja2 import DictLoader
     from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
@@ -138,4 +145,91 @@ def page_app() -> Flask:
         db.session.commit()
         return render_template("charged.html", user=current_user, balance=balance)
 
+    return app
+
+
+# Aula's enrolment POST statement by statement (tests.querycount counts the same twelve): the
+# signed-in user, the partner's catalog, the student, the wallet's lock, the student's lock,
+# the participation check, the enrolment, the debit, its entry, the audit event, the
+# low-balance threshold, the balance the answer shows.
+ENROL_SQL = {
+    "user": "SELECT id, email, role, is_active, partner_id, session_version FROM users WHERE id = :actor",
+    "catalog": "SELECT id, title, value_per_enrolment, assign_to_all_partners FROM courses"
+               " WHERE owner_partner_id IS NULL AND (assign_to_all_partners OR id IN"
+               " (SELECT course_id FROM course_partners WHERE partner_id = :partner)) ORDER BY title",
+    "student": "SELECT id, email, partner_id, is_active FROM users WHERE id = :student",
+    "wallet_lock": "SELECT id, balance FROM wallets WHERE partner_id = :partner FOR UPDATE",
+    "student_lock": "SELECT id FROM users WHERE id = :student FOR UPDATE",
+    "participating": "SELECT id FROM enrolments WHERE user_id = :student AND course_id = :course"
+                     " AND status IN ('active', 'completed')",
+    "enrolment": "INSERT INTO enrolments (user_id, course_id, partner_id, status, start_date, credits_charged,"
+                 " enrolled_by_id, created_at) VALUES (:student, :course, :partner, 'active', current_date, :price,"
+                 " :actor, now()) RETURNING id",
+    "debit": "UPDATE wallets SET balance = balance - :price WHERE id = :wallet AND balance >= :price RETURNING balance",
+    "entry": "INSERT INTO wallet_entries (wallet_id, amount, balance_after, kind, actor_id, note, enrolment_id,"
+             " idempotency_key, created_at) VALUES (:wallet, -:price, :balance, 'enrolment_debit', :actor, :note,"
+             " :enrolment, :key, now())",
+    "audit": "INSERT INTO audit_events (actor_id, action, object_type, object_id, partner_id, details, created_at)"
+             " VALUES (:actor, 'enrolment.created', 'Enrolment', :enrolment, :partner, '{}', now())",
+    "threshold": "SELECT low_balance_threshold FROM platform_settings LIMIT 1",
+    "balance": "SELECT balance FROM wallets WHERE partner_id = :partner",
+}
+ENROL = {name: sa.text(statement) for name, statement in ENROL_SQL.items()}
+
+
+def enrol_statements(run, *, actor: int, partner: int, student: int, course: int,
+                     wallet_last: bool) -> tuple[int, str]:
+    """One enrolment by ``ENROL_SQL`` through ``run`` (a session's execute): (status, answer).
+
+    On a refusal (422) the caller rolls back; on 200 it commits. ``wallet_last``: the
+    wallet's lock just before the debit, the threshold read before it, instead of where Aula
+    takes it (first, before the student's lock).
+    """
+    run(ENROL["user"], {"actor": actor}).one()
+    price = next((row.value_per_enrolment for row in run(ENROL["catalog"], {"partner": partner})
+                  if row.id == course), None)
+    row = run(ENROL["student"], {"student": student}).one_or_none()
+    if price is None or row is None or row.partner_id != partner or not row.is_active:
+        return 422, "refused"
+    if not wallet_last:
+        wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
+    run(ENROL["student_lock"], {"student": student}).one()
+    if run(ENROL["participating"], {"student": student, "course": course}).first() is not None:
+        return 422, "already enrolled"
+    enrolment = run(ENROL["enrolment"], {"student": student, "course": course, "partner": partner,
+                                         "price": price, "actor": actor}).scalar_one()
+    if wallet_last:
+        threshold = run(ENROL["threshold"]).scalar()
+        wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
+    balance = run(ENROL["debit"], {"price": price, "wallet": wallet.id}).scalar_one_or_none()
+    if balance is None:
+        return 422, "not enough credits"
+    run(ENROL["entry"], {"wallet": wallet.id, "price": price, "balance": balance, "actor": actor,
+                         "note": row.email, "enrolment": enrolment, "key": f"enrolment:{enrolment}:debit"})
+    run(ENROL["audit"], {"actor": actor, "enrolment": enrolment, "partner": partner})
+    if not wallet_last:
+        threshold = run(ENROL["threshold"]).scalar()
+    shown = run(ENROL["balance"], {"partner": partner}).scalar_one()
+    return 200, f"{row.email} enrolled; {shown} credits left (alert below {threshold})"
+
+
+def enrol_app() -> Flask:
+    from flask import request
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("enrol")
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as Aula's
+    db = SQLAlchemy(app)
+    actor, partner = int(os.environ["BENCH_REF_USER_ID"]), int(os.environ["BENCH_REF_PARTNER_ID"])
+
+    def enrol(*, wallet_last: bool):
+        status, answer = enrol_statements(db.session.execute, actor=actor, partner=partner,
+                                          student=int(request.form["student_id"]),
+                                          course=int(request.form["course_id"]), wallet_last=wallet_last)
+        db.session.commit() if status == 200 else db.session.rollback()
+        return answer, status
+
+    app.add_url_rule("/enrol", "enrol", lambda: enrol(wallet_last=False), methods=["POST"])
+    app.add_url_rule("/enrol-late", "enrol_late", lambda: enrol(wallet_last=True), methods=["POST"])
     return app

@@ -6,8 +6,9 @@
 2. In this process: SQL statements per list page at 10 and 100 rows and per enrolment
    POST, bulk enrolment of 1,000 students; then ``flask audit-ledger`` as a child
    process (time, peak RSS).
-3. Aula, a Flask "hello" app, a minimal Flask + SQLAlchemy debit app and a minimal
-   signed-in page of 50 rows (no target: what the stack alone allows; see refapps), each under
+3. Aula, a Flask "hello" app, a minimal Flask + SQLAlchemy debit app, a minimal
+   signed-in page of 50 rows and Aula's enrolment statements alone (no target: what the stack
+   and the SQL alone allow; see refapps), each under
    gunicorn with the same settings (4 sync workers), driven one path at a time by wrk
    (16 connections) from another process; then the exports, with the peak RSS of the
    gunicorn worker that serves them.
@@ -42,8 +43,15 @@ BIN = Path(sys.executable).parent
 BIG_PARTNER_ID = 1
 BULK_SIZE = 1_000
 BENCH_COURSE_PREFIX = "Bench POST course"
-# Students kept free for the wrk POST run; fewer left and the run opens a new course.
+# Students kept free for the wrk POST runs (Aula's and the enrolment references'); fewer left
+# and the run opens a new course.
 MIN_POST_POOL = 20_000
+# The enrolment references (refapps.enrol_app): Aula's twelve statements alone, in Aula's order
+# and with the wallet locked last.
+ENROL_REFERENCES = {
+    "enrolment statements alone": "/enrol",
+    "enrolment statements alone, wallet locked last": "/enrol-late",
+}
 
 
 def log(message: str) -> None:
@@ -226,6 +234,9 @@ def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
                        {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"],
                         "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": str(reference_user_id(ctx)),
                         "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
+        "enrol": Server("enrol", "benchmarks.refapps:enrol_app()",
+                        {**db_env, "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID),
+                         "BENCH_REF_USER_ID": str(reference_user_id(ctx))}),
     }
     for server in servers.values():
         log(f"starting {server.name} (gunicorn, 4 workers) on {server.url}")
@@ -295,6 +306,13 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         results["http"]["signed-in debit"] = asdict(measured)
     else:
         results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
+    for name, path in ENROL_REFERENCES.items():
+        log(f"{name} (reference)")
+        measured = wrk_with_cpu(servers["enrol"], results, name, servers["enrol"].url + path, method="POST",
+                                body=f"student_id={{id}}&course_id={ctx.course_id}", ids=ctx.post_ids, **wrk)
+        results["http"][name] = asdict(measured)
+        wait_idle(servers["enrol"], engine, args.drain_limit)  # the requests wrk left queued finish first
+        ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
     browsers = signed_in(servers["aula"].url)
     for route in routes.ROUTES:
         if args.routes and not any(part in route.name for part in args.routes):
@@ -410,6 +428,10 @@ def rows_of(results: dict) -> list[report.Row]:
     if http_results.get("signed-in debit") and debit:
         rows.append(report.floor_row("signed-in HTMX debit (reference)", http_results["signed-in debit"],
                                      debit, cpu.get("signed-in debit"), reference_name="minimal debit"))
+    for name in ENROL_REFERENCES:
+        if http_results.get(name) and debit:
+            rows.append(report.floor_row(f"{name} (reference)", http_results[name], debit, cpu.get(name),
+                                         reference_name="minimal debit"))
     for route in routes.ROUTES:
         queries = results["queries"].get(route.name)
         sql, constant = "", None
