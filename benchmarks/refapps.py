@@ -27,6 +27,7 @@ gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()' / '
 
 from __future__ import annotations
 
+import json
 import os
 
 import sqlalchemy as sa
@@ -155,22 +156,24 @@ def page_app() -> Flask:
 ENROL_SQL = {
     "user": "SELECT id, email, role, is_active, partner_id, session_version FROM users WHERE id = :actor",
     "catalog": "SELECT id, title, value_per_enrolment, assign_to_all_partners FROM courses"
-               " WHERE owner_partner_id IS NULL AND (assign_to_all_partners OR id IN"
+               " WHERE owner_partner_id IS NULL AND (assign_to_all_partners IS true OR id IN"
                " (SELECT course_id FROM course_partners WHERE partner_id = :partner)) ORDER BY title",
-    "student": "SELECT id, email, partner_id, is_active FROM users WHERE id = :student",
+    "student": "SELECT id, email, is_active FROM users WHERE id = :student AND partner_id = :partner"
+               " AND role = 'student'",
     "wallet_lock": "SELECT id, balance FROM wallets WHERE partner_id = :partner FOR UPDATE",
     "student_lock": "SELECT id FROM users WHERE id = :student FOR UPDATE",
     "participating": "SELECT id FROM enrolments WHERE user_id = :student AND course_id = :course"
                      " AND status IN ('active', 'completed')",
     "enrolment": "INSERT INTO enrolments (user_id, course_id, partner_id, status, start_date, credits_charged,"
-                 " enrolled_by_id, created_at) VALUES (:student, :course, :partner, 'active', current_date, :price,"
-                 " :actor, now()) RETURNING id",
+                 " enrolled_by_id, created_at, completed_at, cancelled_at, ended_at) VALUES (:student, :course,"
+                 " :partner, 'active', current_date, :price, :actor, now(), NULL, NULL, NULL) RETURNING id",
     "debit": "UPDATE wallets SET balance = balance - :price WHERE id = :wallet AND balance >= :price RETURNING balance",
     "entry": "INSERT INTO wallet_entries (wallet_id, amount, balance_after, kind, actor_id, note, enrolment_id,"
              " idempotency_key, created_at) VALUES (:wallet, -:price, :balance, 'enrolment_debit', :actor, :note,"
-             " :enrolment, :key, now())",
+             " :enrolment, :key, now()) RETURNING id",
     "audit": "INSERT INTO audit_events (actor_id, action, object_type, object_id, partner_id, details, created_at)"
-             " VALUES (:actor, 'enrolment.created', 'Enrolment', :enrolment, :partner, '{}', now())",
+             " VALUES (:actor, 'enrolment.created', 'Enrolment', :enrolment, :partner, :details, now())"
+             " RETURNING id",
     "threshold": "SELECT low_balance_threshold FROM platform_settings LIMIT 1",
     "balance": "SELECT balance FROM wallets WHERE partner_id = :partner",
 }
@@ -186,11 +189,11 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     takes it (first, before the student's lock).
     """
     run(ENROL["user"], {"actor": actor}).one()
-    price = next((row.value_per_enrolment for row in run(ENROL["catalog"], {"partner": partner})
-                  if row.id == course), None)
-    row = run(ENROL["student"], {"student": student}).one_or_none()
-    if price is None or row is None or row.partner_id != partner or not row.is_active:
+    chosen = next((row for row in run(ENROL["catalog"], {"partner": partner}) if row.id == course), None)
+    row = run(ENROL["student"], {"student": student, "partner": partner}).one_or_none()
+    if chosen is None or row is None or not row.is_active:
         return 422, "refused"
+    price = chosen.value_per_enrolment
     if not wallet_last:
         wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
     run(ENROL["student_lock"], {"student": student}).one()
@@ -205,8 +208,10 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     if balance is None:
         return 422, "not enough credits"
     run(ENROL["entry"], {"wallet": wallet.id, "price": price, "balance": balance, "actor": actor,
-                         "note": row.email, "enrolment": enrolment, "key": f"enrolment:{enrolment}:debit"})
-    run(ENROL["audit"], {"actor": actor, "enrolment": enrolment, "partner": partner})
+                         "note": f"{row.email} — {chosen.title}", "enrolment": enrolment,
+                         "key": f"enrolment:{enrolment}:debit"})
+    details = json.dumps({"student": row.email, "course": chosen.title, "credits": price})
+    run(ENROL["audit"], {"actor": actor, "enrolment": enrolment, "partner": partner, "details": details})
     if not wallet_last:
         threshold = run(ENROL["threshold"]).scalar()
     shown = run(ENROL["balance"], {"partner": partner}).scalar_one()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from benchmarks import routes
 from benchmarks.load import WrkResult
+from benchmarks.servers import WORKERS
 
 PASS, FAIL, INFO = "ok", "MISSED", ""
 
@@ -32,15 +33,19 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else (f"{value:.0f}" if value >= 10 else f"{value:.1f}")
 
 
-def latency_cell(result: WrkResult, alone_ms: float | None = None, cpu_ms: float | None = None) -> str:
+def latency_cell(result: WrkResult, alone_ms: float | None = None, cpu_ms: float | None = None,
+                 lock_waits: float | None = None) -> str:
     """rps and percentiles under load; ``alone_ms``: one request with the server otherwise idle;
-    ``cpu_ms``: the workers' CPU time per request during the load (what the ratio mostly comes from)."""
+    ``cpu_ms``: the workers' CPU time per request during the load; ``lock_waits``: how many of
+    the workers' database sessions waited on a lock, on average (a POST queues on its wallet row)."""
     text = (f"{result.rps:.1f} rps; p50 {_ms(result.p50_ms)} / p95 {_ms(result.p95_ms)} /"
             f" p99 {_ms(result.p99_ms)} ms")
     if alone_ms is not None:
         text += f"; alone {_ms(alone_ms)} ms"
     if cpu_ms is not None:
         text += f"; CPU {cpu_ms:.2f} ms/req" if cpu_ms < 1 else f"; CPU {cpu_ms:.1f} ms/req"
+    if lock_waits is not None:
+        text += f"; {lock_waits:.1f} of {WORKERS} waiting on a lock"
     problems = []
     if result.not_ok:
         problems.append(f"{result.not_ok} not 2xx" + (f" ({result.statuses})" if result.statuses else ""))
@@ -55,14 +60,15 @@ def ratio(value: float, reference: float) -> float:
     return value / reference if reference else 0.0
 
 
-def reference_row(name: str, result: WrkResult, cpu_ms: float | None = None) -> Row:
-    return Row(name, latency_cell(result, cpu_ms=cpu_ms), verdict=INFO)
+def reference_row(name: str, result: WrkResult, cpu_ms: float | None = None, lock_waits: float | None = None) -> Row:
+    return Row(name, latency_cell(result, cpu_ms=cpu_ms, lock_waits=lock_waits), verdict=INFO)
 
 
 def floor_row(name: str, result: WrkResult, reference: WrkResult, cpu_ms: float | None = None, *,
-              reference_name: str = "hello") -> Row:
+              reference_name: str = "hello", lock_waits: float | None = None) -> Row:
     """A reference nothing is held to, with its ratio to the one a target uses: what the stack alone allows."""
-    return Row(name, latency_cell(result, cpu_ms=cpu_ms), f"{reference_name} {reference.rps:.0f} rps",
+    return Row(name, latency_cell(result, cpu_ms=cpu_ms, lock_waits=lock_waits),
+               f"{reference_name} {reference.rps:.0f} rps",
                f"{ratio(result.rps, reference.rps):.3f}", verdict=INFO)
 
 
@@ -88,11 +94,12 @@ def list_row(name: str, result: WrkResult, hello: WrkResult, *, sql: str = "",
 
 
 def action_row(name: str, result: WrkResult, debit: WrkResult, *, sql: str = "",
-               alone_ms: float | None = None, cpu_ms: float | None = None) -> Row:
+               alone_ms: float | None = None, cpu_ms: float | None = None, lock_waits: float | None = None) -> Row:
     """An action (enrolment POST): ≥ ACTION_MIN_RATIO × the minimal debit's rps, every answer a 2xx."""
     r = ratio(result.rps, debit.rps)
     ok = result.ok > 0 and r >= routes.ACTION_MIN_RATIO and not result.not_ok
-    return Row(name, latency_cell(result, alone_ms, cpu_ms), f"minimal debit {debit.rps:.0f} rps", f"{r:.3f}", sql,
+    return Row(name, latency_cell(result, alone_ms, cpu_ms, lock_waits), f"minimal debit {debit.rps:.0f} rps",
+               f"{r:.3f}", sql,
                f"≥ {routes.ACTION_MIN_RATIO:g} × minimal debit", PASS if ok else FAIL)
 
 

@@ -31,6 +31,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -43,9 +44,11 @@ BIN = Path(sys.executable).parent
 BIG_PARTNER_ID = 1
 BULK_SIZE = 1_000
 BENCH_COURSE_PREFIX = "Bench POST course"
-# Students kept free for the wrk POST runs (Aula's and the enrolment references'); fewer left
-# and the run opens a new course.
-MIN_POST_POOL = 20_000
+# Students kept free for the wrk POST runs (the two enrolment references', then Aula's): at
+# most this many enrolments a second per run, for the run's duration; fewer left and the run
+# opens a new course (and takes the last one out of every partner's catalog).
+MAX_POST_RPS = 1_000
+POST_RUNS = 3
 # The enrolment references (refapps.enrol_app): Aula's twelve statements alone, in Aula's order
 # and with the wallet locked last.
 ENROL_REFERENCES = {
@@ -129,20 +132,27 @@ def free_students(engine: sa.Engine, course_id: int) -> list[int]:
         return list(conn.execute(FREE_STUDENTS, {"partner": BIG_PARTNER_ID, "course": course_id}).scalars())
 
 
-def prepare_context(engine: sa.Engine, database_url: str) -> Context:
-    """The course the run enrols into, and the largest partner's students not yet in it."""
+def prepare_context(engine: sa.Engine, database_url: str, duration: float) -> Context:
+    """The course the run enrols into, and the largest partner's students not yet in it.
+
+    A new course is opened when too few are left for ``duration`` seconds of each POST run;
+    the earlier ones leave the catalog, so the enrol form stays the same size from run to run.
+    """
+    pool = BULK_SIZE + int(POST_RUNS * MAX_POST_RPS * duration)
     with engine.begin() as conn:
         course_id = conn.execute(sa.text("SELECT max(id) FROM courses WHERE title LIKE :prefix"),
                                  {"prefix": BENCH_COURSE_PREFIX + " %"}).scalar()
         ids = conn.execute(FREE_STUDENTS, {"partner": BIG_PARTNER_ID, "course": course_id}).scalars().all() \
             if course_id else []
-        if len(ids) < BULK_SIZE + MIN_POST_POOL:
+        if len(ids) < pool:
             number = conn.execute(sa.text("SELECT count(*) + 1 FROM courses WHERE title LIKE :prefix"),
                                   {"prefix": BENCH_COURSE_PREFIX + " %"}).scalar()
             course_id = conn.execute(sa.text(
                 "INSERT INTO courses (title, description, value_per_enrolment, assign_to_all_partners, created_at)"
                 " VALUES (:title, '', 1, true, now()) RETURNING id"), {"title": f"{BENCH_COURSE_PREFIX} {number}"}
             ).scalar_one()
+            conn.execute(sa.text("UPDATE courses SET assign_to_all_partners = false WHERE title LIKE :prefix"
+                                 " AND id <> :course"), {"prefix": BENCH_COURSE_PREFIX + " %", "course": course_id})
             conn.execute(sa.text("INSERT INTO lessons (course_id, position, title, body, has_homework, is_checkpoint)"
                                  " SELECT :course, p, 'Lezione ' || p, '', false, false"
                                  " FROM generate_series(1, 3) AS p"), {"course": course_id})
@@ -267,10 +277,51 @@ def settle(servers: dict[str, Server], engine: sa.Engine, log_dir: Path, limit: 
         servers["aula"].restart(log_dir)
 
 
-def wrk_with_cpu(server: Server, results: dict, name: str, url: str, **options) -> load.WrkResult:
-    """wrk against ``url``, noting in ``results["cpu_ms"]`` the workers' CPU time per request meanwhile."""
+LOCK_WAITS = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+
+
+class LockWaits:
+    """How many of the database's sessions wait on a lock, sampled every 20 ms while the block runs.
+
+    For the POSTs: every enrolment of a partner (and every reference debit) queues on one wallet
+    row, so this says whether the workers spend the run waiting for it or working.
+    """
+
+    def __init__(self, engine: sa.Engine):
+        self.engine, self.samples, self._stop = engine, [], threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        with self.engine.connect() as conn:
+            while not self._stop.wait(0.02):
+                self.samples.append(conn.execute(LOCK_WAITS).scalar())
+                conn.rollback()
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.samples) / len(self.samples) if self.samples else None
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def wrk_with_cpu(server: Server, results: dict, name: str, url: str, *, engine: sa.Engine | None = None,
+                 **options) -> load.WrkResult:
+    """wrk against ``url``, noting in ``results["cpu_ms"]`` the workers' CPU time per request meanwhile,
+    and with ``engine``, in ``results["lock_waits"]`` how many of them waited on a lock (``LockWaits``)."""
     before = cpu_ticks(server.worker_pids())
-    result = load.run_wrk(url, **options)
+    if engine is None:
+        result = load.run_wrk(url, **options)
+    else:
+        with LockWaits(engine) as waits:
+            result = load.run_wrk(url, **options)
+        results["lock_waits"][name] = waits.mean
     spent = cpu_ticks(server.worker_pids()) - before
     results["cpu_ms"][name] = spent * 1000 / os.sysconf("SC_CLK_TCK") / max(result.requests, 1)
     return result
@@ -286,7 +337,7 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
     log("minimal debit (reference)")
     results["http"]["minimal debit"] = asdict(wrk_with_cpu(servers["debit"], results, "minimal debit",
                                                            servers["debit"].url + "/debit", method="POST",
-                                                           body="x=1", **wrk))
+                                                           body="x=1", engine=engine, **wrk))
     log("signed-in page (reference)")
     page = load.Browser(servers["page"].url)
     try:
@@ -302,17 +353,13 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         results["http"]["signed-in page"] = asdict(measured)
         log("signed-in debit (reference)")
         measured = wrk_with_cpu(servers["page"], results, "signed-in debit", servers["page"].url + "/debit",
-                                method="POST", body="x=1", headers={**page.headers(htmx=True)}, **wrk)
+                                method="POST", body="x=1", headers={**page.headers(htmx=True)}, engine=engine,
+                                **wrk)
         results["http"]["signed-in debit"] = asdict(measured)
     else:
         results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
     for name, path in ENROL_REFERENCES.items():
-        log(f"{name} (reference)")
-        measured = wrk_with_cpu(servers["enrol"], results, name, servers["enrol"].url + path, method="POST",
-                                body=f"student_id={{id}}&course_id={ctx.course_id}", ids=ctx.post_ids, **wrk)
-        results["http"][name] = asdict(measured)
-        wait_idle(servers["enrol"], engine, args.drain_limit)  # the requests wrk left queued finish first
-        ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
+        measure_enrol_reference(ctx, servers, engine, name, path, wrk, results, log_dir, args.drain_limit)
     browsers = signed_in(servers["aula"].url)
     for route in routes.ROUTES:
         if args.routes and not any(part in route.name for part in args.routes):
@@ -340,11 +387,37 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         results["alone_ms"][route.name] = (time.perf_counter() - alone) * 1000
         log(f"{route.name}: wrk {args.duration:g} s, {args.connections} connections")
         result = wrk_with_cpu(servers["aula"], results, route.name, servers["aula"].url + path,
-                              method=route.method, headers=headers, body=body or "", ids=ids, **wrk)
+                              method=route.method, headers=headers, body=body or "", ids=ids,
+                              engine=engine if route.method == "POST" else None, **wrk)
         results["http"][route.name] = asdict(result)
         if ids:
             ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
         settle(servers, engine, log_dir, args.drain_limit)
+
+
+def measure_enrol_reference(ctx: Context, servers: dict[str, Server], engine: sa.Engine, name: str, path: str,
+                            wrk: dict, results: dict, log_dir: Path, drain_limit: float) -> None:
+    """One enrolment reference: two requests first (warm, each must answer 200), then wrk."""
+    server = servers["enrol"]
+    body = f"student_id={{id}}&course_id={ctx.course_id}"
+    log(f"{name} (reference)")
+    try:
+        visitor = load.Browser(server.url)
+        warm = [visitor.request("POST", path, body.replace("{id}", str(ctx.post_ids.pop(0)))).status
+                for _ in range(2)]
+        if warm != [200, 200]:
+            results["errors"][f"{name} (reference)"] = f"the reference answered {warm}, not 200"
+            return
+        results["http"][name] = asdict(wrk_with_cpu(server, results, name, server.url + path, method="POST",
+                                                    body=body, ids=ctx.post_ids, engine=engine, **wrk))
+    except (OSError, load.LoadError) as exc:
+        results["errors"][f"{name} (reference)"] = f"the reference did not run: {exc!r}"
+    finally:
+        # The requests wrk left queued finish before the students still free are read again.
+        if not wait_idle(server, engine, drain_limit):
+            log(f"{name}: still busy {drain_limit:.0f} s after the run: restarting it")
+            server.restart(log_dir)
+        ctx.post_ids = free_students(engine, ctx.course_id)
 
 
 def signed_in(base_url: str) -> dict[str, load.Browser]:
@@ -417,21 +490,23 @@ def rows_of(results: dict) -> list[report.Row]:
     rows: list[report.Row] = []
     http_results = {name: load.WrkResult(**value) for name, value in results["http"].items()}
     hello, debit = http_results.get("hello"), http_results.get("minimal debit")
-    cpu = results.get("cpu_ms", {})
+    cpu, waits = results.get("cpu_ms", {}), results.get("lock_waits", {})
     if hello:
         rows.append(report.reference_row("hello (reference)", hello, cpu.get("hello")))
     if debit:
-        rows.append(report.reference_row("minimal debit (reference)", debit, cpu.get("minimal debit")))
+        rows.append(report.reference_row("minimal debit (reference)", debit, cpu.get("minimal debit"),
+                                         waits.get("minimal debit")))
     if http_results.get("signed-in page") and hello:
         rows.append(report.floor_row("signed-in page of 50 rows (reference)", http_results["signed-in page"],
                                      hello, cpu.get("signed-in page")))
     if http_results.get("signed-in debit") and debit:
         rows.append(report.floor_row("signed-in HTMX debit (reference)", http_results["signed-in debit"],
-                                     debit, cpu.get("signed-in debit"), reference_name="minimal debit"))
+                                     debit, cpu.get("signed-in debit"), reference_name="minimal debit",
+                                     lock_waits=waits.get("signed-in debit")))
     for name in ENROL_REFERENCES:
         if http_results.get(name) and debit:
             rows.append(report.floor_row(f"{name} (reference)", http_results[name], debit, cpu.get(name),
-                                         reference_name="minimal debit"))
+                                         reference_name="minimal debit", lock_waits=waits.get(name)))
     for route in routes.ROUTES:
         queries = results["queries"].get(route.name)
         sql, constant = "", None
@@ -450,7 +525,8 @@ def rows_of(results: dict) -> list[report.Row]:
                                         cpu_ms=cpu.get(route.name)))
         elif route.name in http_results and debit:
             rows.append(report.action_row(route.name, http_results[route.name], debit, sql=sql,
-                                          alone_ms=results["alone_ms"].get(route.name), cpu_ms=cpu.get(route.name)))
+                                          alone_ms=results["alone_ms"].get(route.name), cpu_ms=cpu.get(route.name),
+                                          lock_waits=waits.get(route.name)))
         elif sql:
             rows.append(report.Row(route.name, "not driven (--routes)", sql=sql))
     if results.get("bulk"):
@@ -522,10 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     log(f"machine: {machine()}")
     state = ensure_dataset(engine, database_url, dataset.Spec(), args.rebuild)
-    ctx = prepare_context(engine, database_url)
+    ctx = prepare_context(engine, database_url, args.duration)
     counts = dataset.counts(engine)
-    results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "cpu_ms": {}, "exports": {},
-                     "errors": {}, "bulk": None, "audit": None}
+    results: dict = {"queries": {}, "post_statements": {}, "http": {}, "alone_ms": {}, "cpu_ms": {},
+                     "lock_waits": {}, "exports": {}, "errors": {}, "bulk": None, "audit": None}
     if {"sql", "bulk", "invoice"} - set(args.skip):
         measure_in_process(ctx, results, sql="sql" not in args.skip, bulk="bulk" not in args.skip,
                            invoice="invoice" not in args.skip)

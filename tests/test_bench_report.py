@@ -99,3 +99,13 @@ def test_the_signed_in_page_reference_shows_its_ratio_to_hello_and_is_held_to_no
     row = report.floor_row("signed-in page of 50 rows (reference)", result(500, p95_ms=400), HELLO, cpu_ms=3.2)
     assert (row.reference, row.ratio, row.verdict, row.missed) == ("hello 2000 rps", "0.250", report.INFO, False)
     assert "CPU 3.2 ms/req" in row.aula
+
+
+def test_a_post_row_shows_how_many_workers_waited_on_a_lock_when_sampled():
+    debit = result(600)
+    row = report.action_row("enrolment POST (HTMX)", result(70), debit, cpu_ms=19.2, lock_waits=2.27)
+    assert "CPU 19.2 ms/req; 2.3 of 4 waiting on a lock" in row.aula and row.missed
+    reference = report.floor_row("enrolment statements alone (reference)", result(250), debit, lock_waits=0.4,
+                                 reference_name="minimal debit")
+    assert "0.4 of 4 waiting on a lock" in reference.aula and reference.ratio == "0.417"
+    assert "waiting" not in report.reference_row("minimal debit (reference)", debit).aula
