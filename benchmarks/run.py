@@ -235,6 +235,7 @@ def reference_user_id(ctx: Context) -> int:
 
 def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
     db_env = {"DATABASE_URL": sqlalchemy_url(ctx.database_url)}
+    user_id = str(reference_user_id(ctx))
     servers = {
         "aula": Server("aula", "wsgi:app", {**flask_env(ctx.database_url), "REDIS_URL": ""}),
         "hello": Server("hello", "benchmarks.refapps:hello_app()", {}),
@@ -242,11 +243,11 @@ def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
                         {**db_env, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
         "page": Server("page", "benchmarks.refapps:page_app()",
                        {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"],
-                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": str(reference_user_id(ctx)),
+                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": user_id,
                         "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
         "enrol": Server("enrol", "benchmarks.refapps:enrol_app()",
                         {**db_env, "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID),
-                         "BENCH_REF_USER_ID": str(reference_user_id(ctx))}),
+                         "BENCH_REF_USER_ID": user_id}),
     }
     for server in servers.values():
         log(f"starting {server.name} (gunicorn, 4 workers) on {server.url}")
@@ -270,11 +271,11 @@ def wait_idle(server: Server, engine: sa.Engine, limit: float) -> bool:
     return False
 
 
-def settle(servers: dict[str, Server], engine: sa.Engine, log_dir: Path, limit: float) -> None:
-    """Let the requests wrk left queued finish, or restart Aula if they take longer than ``limit``."""
-    if not wait_idle(servers["aula"], engine, limit):
-        log(f"Aula still busy {limit:.0f} s after the run: restarting it")
-        servers["aula"].restart(log_dir)
+def settle(server: Server, engine: sa.Engine, log_dir: Path, limit: float) -> None:
+    """Let the requests wrk left queued finish, or restart the server if they take longer than ``limit``."""
+    if not wait_idle(server, engine, limit):
+        log(f"{server.name} still busy {limit:.0f} s after the run: restarting it")
+        server.restart(log_dir)
 
 
 LOCK_WAITS = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -379,7 +380,7 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
                     break
         except OSError as exc:
             results["errors"][route.name] = f"a request alone failed: {exc!r}"
-            settle(servers, engine, log_dir, args.drain_limit)
+            settle(servers["aula"], engine, log_dir, args.drain_limit)
             continue
         if first.status != 200:
             results["errors"][route.name] = f"a request alone answered {first.status}, not 200"
@@ -392,7 +393,7 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         results["http"][route.name] = asdict(result)
         if ids:
             ctx.post_ids = free_students(engine, ctx.course_id)  # the ids wrk used are enrolled now
-        settle(servers, engine, log_dir, args.drain_limit)
+        settle(servers["aula"], engine, log_dir, args.drain_limit)
 
 
 def measure_enrol_reference(ctx: Context, servers: dict[str, Server], engine: sa.Engine, name: str, path: str,
@@ -413,10 +414,7 @@ def measure_enrol_reference(ctx: Context, servers: dict[str, Server], engine: sa
     except (OSError, load.LoadError) as exc:
         results["errors"][f"{name} (reference)"] = f"the reference did not run: {exc!r}"
     finally:
-        # The requests wrk left queued finish before the students still free are read again.
-        if not wait_idle(server, engine, drain_limit):
-            log(f"{name}: still busy {drain_limit:.0f} s after the run: restarting it")
-            server.restart(log_dir)
+        settle(server, engine, log_dir, drain_limit)  # before the students still free are read again
         ctx.post_ids = free_students(engine, ctx.course_id)
 
 
