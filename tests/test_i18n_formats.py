@@ -207,6 +207,7 @@ def test_list_dates_and_times_are_exactly_what_babel_writes_in_the_platforms_zon
             assert format_moment(moment, "short") == format_datetime(moment, short_moment)
             assert format_clock(moment) == format_time(moment, "short")
             assert format_clock(moment, "medium") == format_time(moment, "medium")
+            assert format_clock(moment.replace(tzinfo=None)) == format_time(moment, "short")  # naive is UTC
         late_evening_utc = datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc)  # already the 29th in Rome
         assert format_day(late_evening_utc, "short") == format_day(date(2026, 3, 29), "short")
 

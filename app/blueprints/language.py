@@ -14,9 +14,10 @@ from flask import Blueprint, abort, current_app, g, has_request_context, redirec
 from flask_babel import get_translations
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField
 
 from app import i18n
+from app.blueprints.fields import SelectField
 from app.services.people.users import set_user_locale
 from app.web import is_safe_next
 

@@ -12,10 +12,11 @@ from datetime import date
 from flask import Response, request, stream_with_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, ValidationError
+from wtforms import StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from app.blueprints.fields import SelectField
 from app.models import Wallet
 from app.models.base import utcnow
 from app.services.exports.reports import statement_csv

@@ -9,10 +9,11 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
-from wtforms import HiddenField, SearchField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import HiddenField, SearchField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
+from app.blueprints.fields import SelectField
 from app.i18n import credits_text
 from app.extensions import db
 from app.models import Course, Partner

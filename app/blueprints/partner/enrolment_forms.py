@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import Field, SearchField, SelectField, ValidationError
+from wtforms import Field, SearchField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
+from app.blueprints.fields import SelectField
 from app.blueprints.wallet_history import DayField
 
 from app.i18n import credits_text, gettext as _

@@ -6,9 +6,10 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, HiddenField, SearchField, SelectField, StringField
+from wtforms import EmailField, HiddenField, SearchField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.blueprints.fields import SelectField
 from app.models import Company
 from app.services.people.students import NO_COMPANY
 

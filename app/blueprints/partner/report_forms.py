@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, ValidationError
+from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 
+from app.blueprints.fields import SelectField
 from app.blueprints.wallet_history import DayField
 from app.models import Company, Course
 from app.services.exports.reports import NO_COMPANY, EnrolmentReportFilters

@@ -8,12 +8,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.blueprints.fields import WholeNumberField
+from app.blueprints.fields import SelectField, WholeNumberField
 from app.blueprints.money_field import MoneyField
 from app.blueprints.wallet_history import DayField
 from app.models import ReleaseMode, ReviewMethod

@@ -6,11 +6,11 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length
 
-from app.blueprints.fields import WholeNumberField
+from app.blueprints.fields import SelectField, WholeNumberField
 from app.blueprints.platform.catalog_forms import LESSONS_MAX, REVIEW_LABELS
 from app.blueprints.wallet_history import DayField
 from app.models import Product

@@ -2,7 +2,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     UUID, DataRequired, Email, InputRequired, Length, Optional, ValidationError,
@@ -10,7 +10,7 @@ from wtforms.validators import (
 
 from app import i18n
 from app.blueprints.brand_fields import BrandColourMixin, brand_colour_field, no_brand_colour_field
-from app.blueprints.fields import WholeNumberField
+from app.blueprints.fields import SelectField, WholeNumberField
 from app.models import PartnerKind, SeatsOnReversal
 from app.web import apply_refusal
 from app.services.tenancy.partners import MIN_PASSWORD_LENGTH

@@ -6,12 +6,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, RadioField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.blueprints.invoice_documents import METHOD_LABELS, MODE_LABELS, STATUS_LABELS
-from app.blueprints.fields import WholeNumberField
+from app.blueprints.fields import SelectField, WholeNumberField
 from app.blueprints.money_field import MoneyField
 from app.blueprints.wallet_history import DayField
 from app.models import InvoicePaymentMethod, SeatReleaseMode

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField, ValidationError
+from wtforms import SearchField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from app.blueprints.fields import SelectField
 from app.blueprints.wallet_history import DayField
 from app.models import Role
 from app.models.base import parse_id

@@ -6,11 +6,11 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from app.blueprints.fields import WholeNumberField
+from app.blueprints.fields import SelectField, WholeNumberField
 from app.blueprints.wallet_history import DayField
 from app.models import ActivationPolicy, OrderStatus, PaymentMethod
 from app.models.base import parse_id
