@@ -150,9 +150,9 @@ def page_app() -> Flask:
 
 
 # Aula's enrolment POST statement by statement (tests.querycount counts the same twelve): the
-# signed-in user, the partner's catalog, the student, the wallet's lock, the student's lock,
-# the participation check, the enrolment, the debit, its entry, the audit event, the
-# low-balance threshold, the balance the answer shows.
+# signed-in user, the partner's catalog, the student, the low-balance threshold, the wallet's
+# lock, the student's lock, the participation check, the enrolment, the debit, its entry, the
+# audit event, the balance the answer shows.
 ENROL_SQL = {
     "user": "SELECT id, email, role, is_active, partner_id, session_version FROM users WHERE id = :actor",
     "catalog": "SELECT id, title, value_per_enrolment, assign_to_all_partners FROM courses"
@@ -185,8 +185,8 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     """One enrolment by ``ENROL_SQL`` through ``run`` (a session's execute): (status, answer).
 
     On a refusal (422) the caller rolls back; on 200 it commits. ``wallet_last``: the
-    wallet's lock just before the debit, the threshold read before it, instead of where Aula
-    takes it (first, before the student's lock).
+    wallet's lock just before the debit instead of where Aula takes it (before the
+    student's lock).
     """
     run(ENROL["user"], {"actor": actor}).one()
     chosen = next((row for row in run(ENROL["catalog"], {"partner": partner}) if row.id == course), None)
@@ -194,6 +194,7 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     if chosen is None or row is None or not row.is_active:
         return 422, "refused"
     price = chosen.value_per_enrolment
+    threshold = run(ENROL["threshold"]).scalar()
     if not wallet_last:
         wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
     run(ENROL["student_lock"], {"student": student}).one()
@@ -202,7 +203,6 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     enrolment = run(ENROL["enrolment"], {"student": student, "course": course, "partner": partner,
                                          "price": price, "actor": actor}).scalar_one()
     if wallet_last:
-        threshold = run(ENROL["threshold"]).scalar()
         wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
     balance = run(ENROL["debit"], {"price": price, "wallet": wallet.id}).scalar_one_or_none()
     if balance is None:
@@ -212,8 +212,6 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
                          "key": f"enrolment:{enrolment}:debit"})
     details = json.dumps({"student": row.email, "course": chosen.title, "credits": price})
     run(ENROL["audit"], {"actor": actor, "enrolment": enrolment, "partner": partner, "details": details})
-    if not wallet_last:
-        threshold = run(ENROL["threshold"]).scalar()
     shown = run(ENROL["balance"], {"partner": partner}).scalar_one()
     return 200, f"{row.email} enrolled; {shown} credits left (alert below {threshold})"
 

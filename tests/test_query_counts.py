@@ -146,6 +146,14 @@ def test_an_enrolment_post_locks_the_wallet_once_then_the_student(client, factor
     assert len(locks) == 2 and "FROM wallets" in locks[0] and "FROM users" in locks[1], locks
 
 
+def test_an_enrolment_post_reads_the_low_balance_threshold_before_locking_the_wallet(client, factory, admin, queries):
+    """Every enrolment of a partner queues on its wallet's row: nothing that does not need the lock is read under it."""
+    statements = enrolment_post(client, factory, admin, queries)
+    lock = next(n for n, s in enumerate(statements) if "FROM wallets" in s)  # FOR UPDATE (SQLite: BEGIN IMMEDIATE)
+    threshold = next(n for n, s in enumerate(statements) if "FROM platform_settings" in s)
+    assert threshold < lock, "\n".join(statements)
+
+
 def test_the_email_log_sends_as_many_queries_for_100_emails_as_for_10(client, factory, platform_admin):
     from app.services.outbox.email import queue_email
 

@@ -28,6 +28,7 @@ from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.people.students import NotYourStudent, check_student  # noqa: F401  (a refusal of these use cases)
 from app.services.tenancy.credit_alerts import notify_insufficient_credits, warn_if_balance_crossed
+from app.services.tenancy.settings import low_balance_threshold
 from app.services.tenancy.settings import settings
 from app.transactions import keep_despite_refusal
 
@@ -82,9 +83,11 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
     """
     check_enrollable(partner, student)
     price = require_price(course, partner)
+    # Read before the wallet's lock, not under it: every enrolment of the partner queues on that lock.
+    threshold = low_balance_threshold(partner)
     wallet = wallets.locked_wallet_of(partner)
     try:
-        enrolment = enrol_locked(actor, partner, student, course, price=price, wallet=wallet)
+        enrolment = enrol_locked(actor, partner, student, course, price=price, wallet=wallet, threshold=threshold)
     except InsufficientCredits as error:
         error.told = notify_insufficient_credits(partner, course, error)
         keep_despite_refusal()
@@ -94,10 +97,12 @@ def enrol_student(actor: User, partner: Partner, student: User, course: Course) 
 
 def enrol_locked(
     actor: User, partner: Partner, student: User, course: Course, *, price: int, wallet: Wallet,
+    threshold: int | None = None,
 ) -> Enrolment:
     """The enrolment and its debit, with the partner's wallet row already locked by the caller.
 
-    ``wallet.balance`` was read under that lock. The caller has checked the
+    ``wallet.balance`` was read under that lock; ``threshold`` (the low-balance
+    warning's) may have been read before it (None: read here). The caller has checked the
     student (``check_enrollable``) and the price (``require_price``). Raises
     AlreadyEnrolled or InsufficientCredits before writing anything (a student
     already enrolled is told so, even when the credits would not pay).
@@ -117,7 +122,7 @@ def enrol_locked(
                                          notes=[f"{student.email} — {course.title}"])
     audit.record(actor, "enrolment.created", enrolment, partner_id=partner.id,
                  student=student.email, course=course.title, credits=price)
-    warn_if_balance_crossed(partner, before, after)
+    warn_if_balance_crossed(partner, before, after, threshold=threshold)
     return enrolment
 
 

@@ -57,13 +57,15 @@ def warn_if_low_balance(partner: Partner, entry: WalletEntry) -> None:
     warn_if_balance_crossed(partner, entry.balance_after - entry.amount, entry.balance_after)
 
 
-def warn_if_balance_crossed(partner: Partner, before: int, after: int) -> None:
+def warn_if_balance_crossed(partner: Partner, before: int, after: int, *, threshold: int | None = None) -> None:
     """Warn the partner's admins if the balance went from at/above the threshold to below it.
 
     A bulk enrolment calls it once with the balance before and after the
-    whole batch, so many debits crossing once send one warning.
+    whole batch, so many debits crossing once send one warning. ``threshold``:
+    the partner's, read by a caller before it locked the wallet (None: read now).
     """
-    threshold = low_balance_threshold(partner)
+    if threshold is None:
+        threshold = low_balance_threshold(partner)
     if before >= threshold > after:
         for user in partner_admins(partner, active_only=True):
             queue_email("low_balance", user, _l("%(partner)s: credit balance is low", partner=partner.name),
