@@ -107,6 +107,8 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # Jinja's ``_`` looks ``gettext`` up in the context on every call, then calls it: one call for two.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
 
 
 def offered_locales() -> list[str]:
