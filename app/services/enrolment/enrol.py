@@ -28,8 +28,7 @@ from app.services.ledger import wallets
 from app.services.ledger.wallets import InsufficientCredits
 from app.services.people.students import NotYourStudent, check_student  # noqa: F401  (a refusal of these use cases)
 from app.services.tenancy.credit_alerts import notify_insufficient_credits, warn_if_balance_crossed
-from app.services.tenancy.settings import low_balance_threshold
-from app.services.tenancy.settings import settings
+from app.services.tenancy.settings import low_balance_threshold, settings
 from app.transactions import keep_despite_refusal
 
 
@@ -102,8 +101,8 @@ def enrol_locked(
     """The enrolment and its debit, with the partner's wallet row already locked by the caller.
 
     ``wallet.balance`` was read under that lock; ``threshold`` (the low-balance
-    warning's) may have been read before it (None: read here). The caller has checked the
-    student (``check_enrollable``) and the price (``require_price``). Raises
+    warning's) may have been read before it (None: read here). The caller has
+    checked the student (``check_enrollable``) and the price (``require_price``). Raises
     AlreadyEnrolled or InsufficientCredits before writing anything (a student
     already enrolled is told so, even when the credits would not pay).
     """
