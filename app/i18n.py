@@ -78,7 +78,8 @@ def in_reader_zone(value: datetime) -> datetime:
         return to_user_timezone(value)  # works the zone out and keeps it there
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(_zoneinfo(zone.zone))
+    name = getattr(zone, "zone", None)  # a pytz zone's name; any other tzinfo converts as it is
+    return value.astimezone(_zoneinfo(name) if name else zone)
 
 
 @functools.lru_cache(maxsize=16)
