@@ -97,6 +97,26 @@ def flask(args: list[str], database_url: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+def ensure_database(url: str) -> bool:
+    """Create the bench's database on its server if it is not there (a new machine has only its defaults).
+
+    Asked of the server's ``postgres`` database, outside a transaction (CREATE DATABASE
+    cannot run in one). Returns whether it was created.
+    """
+    target = sa.make_url(sqlalchemy_url(url))
+    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": target.database}):
+                return False
+            name = connection.dialect.identifier_preparer.quote(target.database)
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
+            return True
+    finally:
+        server.dispose()
+
+
 def ensure_dataset(engine: sa.Engine, database_url: str, spec: dataset.Spec, rebuild: bool) -> str:
     found = None if rebuild else dataset.marker_spec(engine)
     if found == spec.as_json():
@@ -592,9 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AULA_PLATFORM_URL", "http://127.0.0.1")  # required in production; wrk asks this host
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
-    engine = sa.create_engine(sqlalchemy_url(database_url))
     started = time.monotonic()
     log(f"machine: {machine()}")
+    if ensure_database(database_url):
+        log(f"created the database {sa.make_url(database_url).database!r}")
+    engine = sa.create_engine(sqlalchemy_url(database_url))
     state = ensure_dataset(engine, database_url, dataset.Spec(), args.rebuild)
     ctx = prepare_context(engine, database_url, args.duration)
     counts = dataset.counts(engine)
