@@ -100,11 +100,22 @@ def flask(args: list[str], database_url: str) -> subprocess.CompletedProcess:
 def ensure_database(url: str) -> bool:
     """Create the bench's database on its server if it is not there (a new machine has only its defaults).
 
-    Asked of the server's ``postgres`` database, outside a transaction (CREATE DATABASE
-    cannot run in one). Returns whether it was created.
+    A database that answers is left as it is, and only the bench's own database is asked
+    (a server may not let its users into ``postgres``). Otherwise the server's ``postgres``
+    database creates it, outside a transaction (CREATE DATABASE cannot run in one).
+    Returns whether it was created.
     """
     target = sa.make_url(sqlalchemy_url(url))
-    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    probe = sa.create_engine(target, poolclass=sa.pool.NullPool)
+    try:
+        with probe.connect():
+            return False
+    except sa.exc.OperationalError:
+        pass  # missing, or the server is down: the maintenance database tells which
+    finally:
+        probe.dispose()
+    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                              poolclass=sa.pool.NullPool)
     try:
         with server.connect() as connection:
             if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
