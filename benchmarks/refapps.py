@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
@@ -166,7 +168,7 @@ ENROL_SQL = {
                      " AND status IN ('active', 'completed')",
     "enrolment": "INSERT INTO enrolments (user_id, course_id, partner_id, status, start_date, credits_charged,"
                  " enrolled_by_id, created_at, completed_at, cancelled_at, ended_at) VALUES (:student, :course,"
-                 " :partner, 'active', current_date, :price, :actor, now(), NULL, NULL, NULL) RETURNING id",
+                 " :partner, 'active', :today, :price, :actor, now(), NULL, NULL, NULL) RETURNING id",
     "debit": "UPDATE wallets SET balance = balance - :price WHERE id = :wallet AND balance >= :price RETURNING balance",
     "entry": "INSERT INTO wallet_entries (wallet_id, amount, balance_after, kind, actor_id, note, enrolment_id,"
              " idempotency_key, created_at) VALUES (:wallet, -:price, :balance, 'enrolment_debit', :actor, :note,"
@@ -180,13 +182,22 @@ ENROL_SQL = {
 ENROL = {name: sa.text(statement) for name, statement in ENROL_SQL.items()}
 
 
+def platform_today(now: datetime | None = None) -> date:
+    """The day in the platform's time zone, as Aula dates an enrolment (``participation.today``).
+
+    Not the database's ``current_date``: in its zone (UTC) the day starts an hour or two later.
+    """
+    zone = ZoneInfo(os.environ.get("AULA_TIMEZONE") or "Europe/Rome")
+    return (now or datetime.now(zone)).astimezone(zone).date()
+
+
 def enrol_statements(run, *, actor: int, partner: int, student: int, course: int,
-                     wallet_last: bool) -> tuple[int, str]:
+                     wallet_last: bool, today: date | None = None) -> tuple[int, str]:
     """One enrolment by ``ENROL_SQL`` through ``run`` (a session's execute): (status, answer).
 
     On a refusal (422) the caller rolls back; on 200 it commits. ``wallet_last``: the
     wallet's lock just before the debit instead of where Aula takes it (before the
-    student's lock).
+    student's lock). ``today``: the enrolment's start (default ``platform_today()``).
     """
     run(ENROL["user"], {"actor": actor}).one()
     chosen = next((row for row in run(ENROL["catalog"], {"partner": partner}) if row.id == course), None)
@@ -201,7 +212,8 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     if run(ENROL["participating"], {"student": student, "course": course}).first() is not None:
         return 422, "already enrolled"
     enrolment = run(ENROL["enrolment"], {"student": student, "course": course, "partner": partner,
-                                         "price": price, "actor": actor}).scalar_one()
+                                         "price": price, "actor": actor,
+                                         "today": today or platform_today()}).scalar_one()
     if wallet_last:
         wallet = run(ENROL["wallet_lock"], {"partner": partner}).one()
     balance = run(ENROL["debit"], {"price": price, "wallet": wallet.id}).scalar_one_or_none()

@@ -7,13 +7,15 @@ that. Its SQL is PostgreSQL's (``FOR UPDATE``), as the bench's database is.
 """
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, Course, Enrolment, Role, WalletEntry
+from app.services.access import participation
 from app.services.ledger.wallets import ledger_problems, wallet_of
-from benchmarks.refapps import enrol_statements
+from benchmarks.refapps import enrol_statements, platform_today
 from tests.test_query_counts import enrolment_post
 
 
@@ -121,3 +123,12 @@ def test_the_reference_refuses_a_second_enrolment_and_what_the_wallet_cannot_pay
     assert reference_enrolment(db, queries, admin, student, course)[:2] == (422, "already enrolled")
     poor = reference_enrolment(db, queries, admin, factory.student(admin.partner), factory.course(value=5_000))
     assert poor[:2] == (422, "not enough credits")
+
+
+@pytest.mark.parametrize("utc", ["2026-12-01T22:59:00", "2026-12-01T23:30:00", "2026-07-01T22:30:00"])
+def test_the_reference_dates_an_enrolment_by_the_platforms_day_as_aula_does(app, utc):
+    # Near midnight the database's current_date (UTC) is still yesterday in Rome's terms: an enrolment
+    # the reference made at 00:30 in Rome started a day before Aula's (found by CI at 23:5x UTC).
+    now = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc)
+    with app.app_context():
+        assert platform_today(now) == participation.today(now)
