@@ -7,8 +7,9 @@
    POST, bulk enrolment of 1,000 students; then ``flask audit-ledger`` as a child
    process (time, peak RSS).
 3. Aula, a Flask "hello" app, a minimal Flask + SQLAlchemy debit app, a minimal
-   signed-in page of 50 rows and Aula's enrolment statements alone (no target: what the stack
-   and the SQL alone allow; see refapps), each under
+   signed-in page of 50 rows (and the same from a page cache), Aula's enrolment statements
+   alone and the enrolment in the fewest statements (no target: what the stack and the SQL
+   alone allow; see refapps), each under
    gunicorn with the same settings (4 sync workers), driven one path at a time by wrk
    (16 connections) from another process; then the exports, with the peak RSS of the
    gunicorn worker that serves them.
@@ -44,17 +45,21 @@ BIN = Path(sys.executable).parent
 BIG_PARTNER_ID = 1
 BULK_SIZE = 1_000
 BENCH_COURSE_PREFIX = "Bench POST course"
-# Students kept free for the wrk POST runs (the two enrolment references', then Aula's): at
-# most this many enrolments a second per run, for the run's duration; fewer left and the run
-# opens a new course (and takes the last one out of every partner's catalog).
-MAX_POST_RPS = 1_000
-POST_RUNS = 3
+# Students kept free for the wrk POST runs (the four enrolment references', then Aula's): at
+# most this many enrolments a second per run (the fastest reference has done under 300), for
+# the run's duration; fewer left and the run opens a new course (and takes the last one out of
+# every partner's catalog).
+MAX_POST_RPS = 600
+POST_RUNS = 5
 # The enrolment references (refapps.enrol_app): Aula's twelve statements alone, in Aula's order
-# and with the wallet locked last.
+# and with the wallet locked last, and the same enrolment in the fewest statements.
 ENROL_REFERENCES = {
     "enrolment statements alone": "/enrol",
     "enrolment statements alone, wallet locked last": "/enrol-late",
+    "enrolment in the fewest statements": "/enrol-fewest",
 }
+# The fewest statements again, behind the page reference's sign-in and CSRF check, with a small answer.
+SIGNED_IN_FEWEST = "enrolment in the fewest statements, signed in"
 
 
 def log(message: str) -> None:
@@ -388,6 +393,12 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
                                 method="POST", body="x=1", headers={**page.headers(htmx=True)}, engine=engine,
                                 **wrk)
         results["http"]["signed-in debit"] = asdict(measured)
+        log("signed-in page from a cache, every request a hit (reference)")
+        measured = wrk_with_cpu(servers["page"], results, "cached page", servers["page"].url + "/cached",
+                                headers={"Cookie": page.cookie_header}, **wrk)
+        results["http"]["cached page"] = asdict(measured)
+        measure_enrol_reference(ctx, servers, engine, SIGNED_IN_FEWEST, "/enrol-fewest", wrk, results, log_dir,
+                                args.drain_limit, server_name="page", visitor=page)
     else:
         results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
     for name, path in ENROL_REFERENCES.items():
@@ -428,20 +439,26 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
 
 
 def measure_enrol_reference(ctx: Context, servers: dict[str, Server], engine: sa.Engine, name: str, path: str,
-                            wrk: dict, results: dict, log_dir: Path, drain_limit: float) -> None:
-    """One enrolment reference: two requests first (warm, each must answer 200), then wrk."""
-    server = servers["enrol"]
+                            wrk: dict, results: dict, log_dir: Path, drain_limit: float, *,
+                            server_name: str = "enrol", visitor: load.Browser | None = None) -> None:
+    """One enrolment reference: two requests first (warm, each must answer 200), then wrk.
+
+    ``visitor``: a signed-in browser of that server, whose cookie and CSRF token every request sends.
+    """
+    server = servers[server_name]
     body = f"student_id={{id}}&course_id={ctx.course_id}"
     log(f"{name} (reference)")
     try:
-        visitor = load.Browser(server.url)
-        warm = [visitor.request("POST", path, body.replace("{id}", str(ctx.post_ids.pop(0)))).status
+        visitor = visitor or load.Browser(server.url)
+        headers = visitor.headers(htmx=True) if visitor.csrf else {}
+        warm = [visitor.request("POST", path, body.replace("{id}", str(ctx.post_ids.pop(0))), headers=headers).status
                 for _ in range(2)]
         if warm != [200, 200]:
             results["errors"][f"{name} (reference)"] = f"the reference answered {warm}, not 200"
             return
         results["http"][name] = asdict(wrk_with_cpu(server, results, name, server.url + path, method="POST",
-                                                    body=body, ids=ctx.post_ids, engine=engine, **wrk))
+                                                    body=body, ids=ctx.post_ids, headers=headers, engine=engine,
+                                                    **wrk))
     except (OSError, load.LoadError) as exc:
         results["errors"][f"{name} (reference)"] = f"the reference did not run: {exc!r}"
     finally:
@@ -532,7 +549,10 @@ def rows_of(results: dict) -> list[report.Row]:
         rows.append(report.floor_row("signed-in HTMX debit (reference)", http_results["signed-in debit"],
                                      debit, cpu.get("signed-in debit"), reference_name="minimal debit",
                                      lock_waits=waits.get("signed-in debit")))
-    for name in ENROL_REFERENCES:
+    if http_results.get("cached page") and hello:
+        rows.append(report.floor_row("signed-in page from a cache, every request a hit (reference)",
+                                     http_results["cached page"], hello, cpu.get("cached page")))
+    for name in [*ENROL_REFERENCES, SIGNED_IN_FEWEST]:
         if http_results.get(name) and debit:
             rows.append(report.floor_row(f"{name} (reference)", http_results[name], debit, cpu.get(name),
                                          reference_name="minimal debit", lock_waits=waits.get(name)))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.models import AuditEvent, Course, Enrolment, Role, WalletEntry
 from app.services.access import participation
 from app.services.ledger.wallets import ledger_problems, wallet_of
-from benchmarks.refapps import enrol_statements, platform_today
+from benchmarks.refapps import enrol_statements, fewest_statements, platform_today
 from tests.test_query_counts import enrolment_post
 
 
@@ -132,3 +132,61 @@ def test_the_reference_dates_an_enrolment_by_the_platforms_day_as_aula_does(app,
     now = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc)
     with app.app_context():
         assert platform_today(now) == participation.today(now)
+
+
+# The enrolment in the fewest statements (refapps.FEWEST_SQL): the bench's measure of what the
+# enrolment's rules cost in SQL at the least. It only means that while it keeps those rules.
+
+def fewest_enrolment(db, queries, admin, student, course):
+    with queries() as counter:
+        status, answer = fewest_statements(db.session.execute, actor=admin.id, partner=admin.partner_id,
+                                           student=student.id, course=course.id)
+    if status != 200:
+        db.session.rollback()
+    return status, answer, [s for s in counter.statements if "SAVEPOINT" not in s]
+
+
+def test_the_fewest_statements_write_what_aula_writes_and_keep_the_ledger(client, factory, admin, queries, db):
+    enrolment_post(client, factory, admin, queries)
+    aulas = db.session.execute(sa.select(Enrolment).where(Enrolment.partner_id == admin.partner_id)).scalar_one()
+    course = db.session.get(Course, aulas.course_id)
+    student = factory.student(admin.partner)
+    status, answer, statements = fewest_enrolment(db, queries, admin, student, course)
+
+    assert status == 200 and (answer.email, answer.balance) == (student.email, 998)
+    assert len(statements) == 5 and [signature(s).split(" [")[0].split(" (")[0] for s in statements] == [
+        "SELECT courses", "SELECT users", "UPDATE wallets", "INSERT enrolments", "WITH entry"]
+    reference = db.session.execute(sa.select(Enrolment).where(Enrolment.user_id == student.id)).scalar_one()
+    assert written(db, reference) == written(db, aulas)
+    db.session.expire_all()
+    assert wallet_of(admin.partner).balance == 998
+    assert list(ledger_problems()) == []
+
+
+def test_the_fewest_statements_refuse_what_aula_refuses_and_charge_nothing(factory, admin, queries, db):
+    course, student = factory.course(value=1), factory.student(admin.partner)
+    assert fewest_enrolment(db, queries, admin, student, course)[0] == 200
+    db.session.commit()
+
+    status, answer, _statements = fewest_enrolment(db, queries, admin, student, course)
+    assert (status, answer) == (422, "already enrolled")  # the partial unique index, the debit rolled back
+    other_partners = factory.student(factory.partner(credits=10))
+    assert fewest_enrolment(db, queries, admin, other_partners, course)[:2] == (422, "refused")
+    private = factory.course(value=1, owner_partner_id=factory.partner().id)
+    assert fewest_enrolment(db, queries, admin, factory.student(admin.partner), private)[:2] == (422, "refused")
+    expensive = factory.course(value=5_000)
+    assert fewest_enrolment(db, queries, admin, factory.student(admin.partner), expensive)[:2] == (
+        422, "not enough credits")
+    not_shared = factory.course(value=1, assign_to_all=False, partners={factory.partner(): None})
+    assert fewest_enrolment(db, queries, admin, factory.student(admin.partner), not_shared)[:2] == (422, "refused")
+    at_the_partners_price = factory.course(value=7, assign_to_all=False, partners={admin.partner: 3})
+    status, answer, _statements = fewest_enrolment(db, queries, admin, factory.student(admin.partner),
+                                                   at_the_partners_price)
+    assert status == 200 and answer.balance == 996
+    db.session.commit()
+
+    db.session.expire_all()
+    assert wallet_of(admin.partner).balance == 996
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)
+                             .where(Enrolment.partner_id == admin.partner_id)) == 2
+    assert list(ledger_problems()) == []
