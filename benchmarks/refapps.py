@@ -179,13 +179,9 @@ def page_app() -> Flask:
     @app.post("/enrol-fewest")
     @login_required
     def enrol_fewest():  # CSRFProtect has checked the X-CSRFToken header before this runs
-        status, answer = fewest_statements(db.session.execute, actor=int(current_user.id), partner=partner_id,
-                                           student=int(request.form["student_id"]),
-                                           course=int(request.form["course_id"]))
+        status, answer = fewest_from_form(db, actor=int(current_user.id), partner=partner_id)
         if status != 200:
-            db.session.rollback()
             return answer, status
-        db.session.commit()
         return render_template("enrolled.html", user=current_user, student=answer.email, balance=answer.balance)
 
     return app
@@ -327,6 +323,16 @@ def fewest_statements(run, *, actor: int, partner: int, student: int, course: in
     return 200, Enrolled(row.email, wallet.balance)
 
 
+def fewest_from_form(db, *, actor: int, partner: int) -> tuple[int, Enrolled | str]:
+    """``fewest_statements`` for the request's form, committed when it enrols, rolled back when it refuses."""
+    from flask import request
+
+    status, answer = fewest_statements(db.session.execute, actor=actor, partner=partner,
+                                       student=int(request.form["student_id"]), course=int(request.form["course_id"]))
+    db.session.commit() if status == 200 else db.session.rollback()
+    return status, answer
+
+
 def enrol_app() -> Flask:
     from flask import request
     from flask_sqlalchemy import SQLAlchemy
@@ -350,13 +356,9 @@ def enrol_app() -> Flask:
     @app.post("/enrol-fewest")
     def enrol_fewest():
         db.session.execute(ENROL["user"], {"actor": actor}).one()  # what signing in reads
-        status, answer = fewest_statements(db.session.execute, actor=actor, partner=partner,
-                                           student=int(request.form["student_id"]),
-                                           course=int(request.form["course_id"]))
+        status, answer = fewest_from_form(db, actor=actor, partner=partner)
         if status != 200:
-            db.session.rollback()
             return answer, status
-        db.session.commit()
         return f"{answer.email} enrolled; {answer.balance} credits left"
 
     return app

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from app.models import AuditEvent, Course, Enrolment, Role, WalletEntry
+from app.models import AuditEvent, Enrolment, Role, WalletEntry
 from app.services.access import participation
 from app.services.ledger.wallets import ledger_problems, wallet_of
 from benchmarks.refapps import enrol_statements, fewest_statements, platform_today
@@ -100,12 +100,16 @@ def written(db, enrolment: Enrolment) -> dict:
                         for k, v in event.details.items()}))
 
 
-def test_the_reference_writes_what_aula_writes_and_keeps_the_ledger(client, factory, admin, queries, db):
+def aulas_enrolment(client, factory, admin, queries, db) -> Enrolment:
+    """One enrolment by Aula's POST: what a reference's must match, in the same course."""
     enrolment_post(client, factory, admin, queries)
-    aulas = db.session.execute(sa.select(Enrolment).where(Enrolment.partner_id == admin.partner_id)).scalar_one()
-    course = db.session.get(Course, aulas.course_id)
+    return db.session.execute(sa.select(Enrolment).where(Enrolment.partner_id == admin.partner_id)).scalar_one()
+
+
+def test_the_reference_writes_what_aula_writes_and_keeps_the_ledger(client, factory, admin, queries, db):
+    aulas = aulas_enrolment(client, factory, admin, queries, db)
     student = factory.student(admin.partner)
-    status, answer, _statements = reference_enrolment(db, queries, admin, student, course)
+    status, answer, _statements = reference_enrolment(db, queries, admin, student, aulas.course)
     assert status == 200 and "998 credits left" in answer
 
     reference = db.session.execute(sa.select(Enrolment).where(Enrolment.user_id == student.id)).scalar_one()
@@ -147,11 +151,9 @@ def fewest_enrolment(db, queries, admin, student, course):
 
 
 def test_the_fewest_statements_write_what_aula_writes_and_keep_the_ledger(client, factory, admin, queries, db):
-    enrolment_post(client, factory, admin, queries)
-    aulas = db.session.execute(sa.select(Enrolment).where(Enrolment.partner_id == admin.partner_id)).scalar_one()
-    course = db.session.get(Course, aulas.course_id)
+    aulas = aulas_enrolment(client, factory, admin, queries, db)
     student = factory.student(admin.partner)
-    status, answer, statements = fewest_enrolment(db, queries, admin, student, course)
+    status, answer, statements = fewest_enrolment(db, queries, admin, student, aulas.course)
 
     assert status == 200 and (answer.email, answer.balance) == (student.email, 998)
     assert len(statements) == 5 and [signature(s).split(" [")[0].split(" (")[0] for s in statements] == [
