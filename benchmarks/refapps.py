@@ -14,9 +14,10 @@
   a small Jinja fragment. No target is held to either: they show how much of an Aula page's
   or action's cost is the stack itself (no layout, no Babel, no ORM objects here).
   ``GET /cached`` is that page served from a whole-page cache, every request a hit: the
-  session's user, one SELECT of the tenant's version (stand-in: the wallet's balance), the
-  body from the worker's memory with the session's CSRF token put in. What a page cache
-  could give at best. ``POST /enrol-fewest`` is an enrolment in the fewest statements
+  session's user with their tenant's version (stand-in: the wallet's balance) in its one
+  SELECT, the body from the worker's memory with the session's CSRF token put in. What a
+  page cache could give at best; with ``BENCH_POOL_PRE_PING=0`` without the pool's ping
+  before each request's first statement. ``POST /enrol-fewest`` is an enrolment in the fewest statements
   (``FEWEST_SQL``) behind the same sign-in and CSRF check, answering a small fragment.
 - ``enrol``: the twelve statements of Aula's enrolment POST, as plain SQL in one transaction,
   in a bare Flask + Flask-SQLAlchemy app (no sign-in, no CSRF check, no form, no template):
@@ -26,10 +27,10 @@
   of a partner queues on its one wallet row, so the time that row stays locked (the
   statements, and the Python between them, from the lock to the commit) bounds the rate.
   ``POST /enrol-fewest``: the same enrolment in the fewest statements that keep its rules
-  (``FEWEST_SQL``): the user, the course by its id and the student, then the debit
-  (which locks the wallet), the enrolment
-  (the partial unique index refuses a second participation), the ledger entry and the
-  audit event in one statement: three under the lock instead of eight.
+  (``FEWEST_SQL``): the user, the course by its id, the student and the low-balance
+  threshold, then the debit (which locks the wallet), the student's lock, the enrolment (the
+  partial unique index refuses a second participation), the ledger entry and the audit event
+  in one statement: four under the lock instead of eight.
 
 gunicorn 'benchmarks.refapps:hello_app()' / 'benchmarks.refapps:debit_app()' / 'benchmarks.refapps:page_app()'
 / 'benchmarks.refapps:enrol_app()'
@@ -104,7 +105,8 @@ CHARGED_TEMPLATE = ('<div id="balance" hx-swap-oob="true">{{ balance }} credits<
                     '<div class="alert alert-success">{{ user.email }} charged 1 credit.</div>')
 REFUSED_TEMPLATE = '<div class="alert alert-warning">Not enough credits.</div>'
 ENROLLED_TEMPLATE = ('<div id="balance" hx-swap-oob="true">{{ balance }} credits</div>'
-                     '<div class="alert alert-success">{{ student }} enrolled by {{ user.email }}.</div>')
+                     '<div class="alert alert-success">{{ student }} enrolled by {{ user.email }}.</div>'
+                     '{% if low %}<div class="alert alert-warning">Credits are running low.</div>{% endif %}')
 
 
 def page_app() -> Flask:
@@ -120,16 +122,21 @@ def page_app() -> Flask:
                                    "refused.html": REFUSED_TEMPLATE, "enrolled.html": ENROLLED_TEMPLATE})
     app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as Aula's
+    # As Aula's; BENCH_POOL_PRE_PING=0 spares each request the pool's ping (what a cache could drop too).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": os.environ.get("BENCH_POOL_PRE_PING", "1") == "1"}
     db = SQLAlchemy(app)
     CSRFProtect(app)
     logins = LoginManager(app)
     user_id, partner_id = int(os.environ["BENCH_REF_USER_ID"]), int(os.environ["BENCH_REF_PARTNER_ID"])
-    user_sql, rows_sql = sa.text("SELECT id, email FROM users WHERE id = :id"), sa.text(PAGE_ROWS_SQL)
+    # The user with their tenant's version (what a page cache keys on; stand-in: the wallet's balance),
+    # in one statement, as Aula reads a user with their tenant.
+    user_sql = sa.text("SELECT u.id, u.email, w.balance AS version FROM users u"
+                       " LEFT JOIN wallets w ON w.partner_id = u.partner_id WHERE u.id = :id")
+    rows_sql = sa.text(PAGE_ROWS_SQL)
 
     class User(UserMixin):
         def __init__(self, row):
-            self.id, self.email = row.id, row.email
+            self.id, self.email, self.version = row.id, row.email, row.version
 
     @logins.user_loader
     def load(session_id: str):
@@ -161,15 +168,13 @@ def page_app() -> Flask:
         db.session.commit()
         return render_template("charged.html", user=current_user, balance=balance)
 
-    version_sql = sa.text("SELECT balance FROM wallets WHERE partner_id = :partner")
     pages: dict[tuple, str] = {}  # (tenant, version, URL) -> the page with a mark where the CSRF token goes
     token_mark = "\x00csrf\x00"
 
     @app.get("/cached")
     @login_required
     def cached():
-        version = db.session.execute(version_sql, {"partner": partner_id}).scalar_one()
-        key = (partner_id, version, request.full_path)
+        key = (partner_id, current_user.version, request.full_path)
         if key not in pages:
             rows = db.session.execute(rows_sql, {"partner": partner_id}).all()
             pages[key] = render_template("page.html", user=current_user, rows=rows).replace(generate_csrf(),
@@ -182,7 +187,9 @@ def page_app() -> Flask:
         status, answer = fewest_from_form(db, actor=int(current_user.id), partner=partner_id)
         if status != 200:
             return answer, status
-        return render_template("enrolled.html", user=current_user, student=answer.email, balance=answer.balance)
+        low = answer.threshold is not None and answer.balance < answer.threshold
+        return render_template("enrolled.html", user=current_user, student=answer.email,
+                               balance=answer.balance, low=low)
 
     return app
 
@@ -264,32 +271,42 @@ def enrol_statements(run, *, actor: int, partner: int, student: int, course: int
     return 200, f"{row.email} enrolled; {shown} credits left (alert below {threshold})"
 
 
-# The same enrolment in the fewest statements that keep its rules (the course read by its id
-# with the partner's price, not the whole catalog; a whitelabel partner's own courses left
-# out, as in ENROL_SQL): the debit locks the wallet and checks the balance in one
-# statement; the partial unique index uq_enrolments_participating_user_course refuses a second
-# participation (ON CONFLICT … DO NOTHING: no row, the caller rolls the debit back); the entry
-# and the audit event go in one statement. No low-balance threshold and no balance read again.
-# The signed-in user is read before them (Flask-Login's loader, or ENROL["user"] without it).
+# The same enrolment in the fewest statements that keep its rules. The course is read by its id
+# with the partner's price (a whitelabel partner's own course free for it), not the whole
+# catalog; the low-balance threshold before any lock. Under the wallet's lock: the debit
+# (lock, balance check and debit in one UPDATE), the student's row lock (every change of a
+# user's participations takes it after the wallet's: app.services.access), the enrolment
+# (the partial unique index uq_enrolments_participating_user_course refuses a second
+# participation: ON CONFLICT … DO NOTHING, no row, and the caller rolls the debit back), the
+# ledger entry and the audit event in one statement. Four statements under the lock instead of
+# eight, no balance read again. The signed-in user is read before them (Flask-Login's loader,
+# or ENROL["user"] without it).
 FEWEST_SQL = {
-    "course": "SELECT c.id, c.title, CASE WHEN c.assign_to_all_partners THEN c.value_per_enrolment"
+    "course": "SELECT c.id, c.title, CASE WHEN c.owner_partner_id IS NOT NULL THEN 0"
+              " WHEN c.assign_to_all_partners THEN c.value_per_enrolment"
               " ELSE coalesce(cp.custom_value, c.value_per_enrolment) END AS value_per_enrolment"
-              " FROM courses c LEFT JOIN course_partners cp ON cp.course_id = c.id AND cp.partner_id = :partner"
-              " WHERE c.id = :course AND c.owner_partner_id IS NULL"
-              " AND (c.assign_to_all_partners IS true OR cp.partner_id IS NOT NULL)",
+              " FROM courses c LEFT JOIN course_partners cp"
+              " ON cp.course_id = c.id AND cp.partner_id = :partner"
+              " WHERE c.id = :course AND (c.owner_partner_id IS NULL"
+              " AND (c.assign_to_all_partners IS true OR cp.partner_id IS NOT NULL)"
+              " OR c.owner_partner_id = :partner AND EXISTS (SELECT 1 FROM partners p"
+              " WHERE p.id = :partner AND p.kind = 'whitelabel'))",
     "student": ENROL_SQL["student"],
+    "threshold": ENROL_SQL["threshold"],
     "debit": "UPDATE wallets SET balance = balance - :price WHERE partner_id = :partner AND balance >= :price"
              " RETURNING id, balance",
+    "student_lock": ENROL_SQL["student_lock"],
     "enrolment": "INSERT INTO enrolments (user_id, course_id, partner_id, status, start_date, credits_charged,"
                  " enrolled_by_id, created_at) VALUES (:student, :course, :partner, 'active', :today, :price,"
                  " :actor, now()) ON CONFLICT (user_id, course_id) WHERE status IN ('active', 'completed')"
                  " DO NOTHING RETURNING id",
+    # A free course (price 0) leaves no entry, as in Aula; PostgreSQL runs the WITH's INSERT either way.
     "entry_and_audit": "WITH entry AS (INSERT INTO wallet_entries (wallet_id, amount, balance_after, kind, actor_id,"
-                       " note, enrolment_id, idempotency_key, created_at) VALUES (:wallet, -:price, :balance,"
-                       " 'enrolment_debit', :actor, :note, :enrolment, :key, now()) RETURNING id)"
+                       " note, enrolment_id, idempotency_key, created_at) SELECT :wallet, -:price, :balance,"
+                       " 'enrolment_debit', :actor, :note, :enrolment, :key, now() WHERE :price > 0)"
                        " INSERT INTO audit_events (actor_id, action, object_type, object_id, partner_id, details,"
-                       " created_at) SELECT :actor, 'enrolment.created', 'Enrolment', :enrolment, :partner,"
-                       " :details, now() FROM entry",
+                       " created_at) VALUES (:actor, 'enrolment.created', 'Enrolment', :enrolment, :partner,"
+                       " :details, now())",
 }
 FEWEST = {name: sa.text(statement) for name, statement in FEWEST_SQL.items()}
 
@@ -298,6 +315,7 @@ FEWEST = {name: sa.text(statement) for name, statement in FEWEST_SQL.items()}
 class Enrolled:
     email: str
     balance: int
+    threshold: int | None  # the answer warns below it, as Aula's does
 
 
 def fewest_statements(run, *, actor: int, partner: int, student: int, course: int,
@@ -308,9 +326,11 @@ def fewest_statements(run, *, actor: int, partner: int, student: int, course: in
     if chosen is None or row is None or not row.is_active:
         return 422, "refused"
     price = chosen.value_per_enrolment
+    threshold = run(FEWEST["threshold"]).scalar()
     wallet = run(FEWEST["debit"], {"price": price, "partner": partner}).one_or_none()
     if wallet is None:
         return 422, "not enough credits"
+    run(FEWEST["student_lock"], {"student": student}).one()
     enrolment = run(FEWEST["enrolment"], {"student": student, "course": course, "partner": partner, "price": price,
                                           "actor": actor, "today": today or platform_today()}).scalar_one_or_none()
     if enrolment is None:
@@ -320,7 +340,7 @@ def fewest_statements(run, *, actor: int, partner: int, student: int, course: in
         "note": f"{row.email} — {chosen.title}", "enrolment": enrolment, "key": f"enrolment:{enrolment}:debit",
         "details": json.dumps({"student": row.email, "course": chosen.title, "credits": price}),
     })
-    return 200, Enrolled(row.email, wallet.balance)
+    return 200, Enrolled(row.email, wallet.balance, threshold)
 
 
 def fewest_from_form(db, *, actor: int, partner: int) -> tuple[int, Enrolled | str]:
@@ -359,6 +379,6 @@ def enrol_app() -> Flask:
         status, answer = fewest_from_form(db, actor=actor, partner=partner)
         if status != 200:
             return answer, status
-        return f"{answer.email} enrolled; {answer.balance} credits left"
+        return f"{answer.email} enrolled; {answer.balance} credits left (alert below {answer.threshold})"
 
     return app

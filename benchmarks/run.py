@@ -272,15 +272,16 @@ def reference_user_id(ctx: Context) -> int:
 def start_servers(ctx: Context, log_dir: Path) -> dict[str, Server]:
     db_env = {"DATABASE_URL": sqlalchemy_url(ctx.database_url)}
     user_id = str(reference_user_id(ctx))
+    page_env = {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"], "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID),
+                "BENCH_REF_USER_ID": user_id, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}
     servers = {
         "aula": Server("aula", "wsgi:app", {**flask_env(ctx.database_url), "REDIS_URL": ""}),
         "hello": Server("hello", "benchmarks.refapps:hello_app()", {}),
         "debit": Server("debit", "benchmarks.refapps:debit_app()",
                         {**db_env, "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
-        "page": Server("page", "benchmarks.refapps:page_app()",
-                       {**db_env, "SECRET_KEY": os.environ["SECRET_KEY"],
-                        "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID), "BENCH_REF_USER_ID": user_id,
-                        "BENCH_REF_WALLET_ID": str(dataset.Spec().reference_wallet_id)}),
+        "page": Server("page", "benchmarks.refapps:page_app()", page_env),
+        "page without ping": Server("page without ping", "benchmarks.refapps:page_app()",
+                                    {**page_env, "BENCH_POOL_PRE_PING": "0"}),
         "enrol": Server("enrol", "benchmarks.refapps:enrol_app()",
                         {**db_env, "BENCH_REF_PARTNER_ID": str(BIG_PARTNER_ID),
                          "BENCH_REF_USER_ID": user_id}),
@@ -397,8 +398,13 @@ def measure_http(ctx: Context, servers: dict[str, Server], engine: sa.Engine, ar
         measured = wrk_with_cpu(servers["page"], results, "cached page", servers["page"].url + "/cached",
                                 headers={"Cookie": page.cookie_header}, **wrk)
         results["http"]["cached page"] = asdict(measured)
-        measure_enrol_reference(ctx, servers, engine, SIGNED_IN_FEWEST, "/enrol-fewest", wrk, results, log_dir,
-                                args.drain_limit, server_name="page", visitor=page)
+        # The same cache without the pool's ping; the page app's sessions are signed with the same key.
+        measured = wrk_with_cpu(servers["page without ping"], results, "cached page without ping",
+                                servers["page without ping"].url + "/cached",
+                                headers={"Cookie": page.cookie_header}, **wrk)
+        results["http"]["cached page without ping"] = asdict(measured)
+        measure_enrol_reference(ctx, servers, engine, SIGNED_IN_FEWEST, "/enrol-fewest", wrk, results,
+                                log_dir, args.drain_limit, server_name="page", visitor=page)
     else:
         results["errors"]["signed-in page"] = f"the reference did not sign in and answer 200: {answers}"
     for name, path in ENROL_REFERENCES.items():
@@ -451,14 +457,14 @@ def measure_enrol_reference(ctx: Context, servers: dict[str, Server], engine: sa
     try:
         visitor = visitor or load.Browser(server.url)
         headers = visitor.headers(htmx=True) if visitor.csrf else {}
-        warm = [visitor.request("POST", path, body.replace("{id}", str(ctx.post_ids.pop(0))), headers=headers).status
-                for _ in range(2)]
+        warm = [visitor.request("POST", path, body.replace("{id}", str(ctx.post_ids.pop(0))),
+                                headers=headers).status for _ in range(2)]
         if warm != [200, 200]:
             results["errors"][f"{name} (reference)"] = f"the reference answered {warm}, not 200"
             return
-        results["http"][name] = asdict(wrk_with_cpu(server, results, name, server.url + path, method="POST",
-                                                    body=body, ids=ctx.post_ids, headers=headers, engine=engine,
-                                                    **wrk))
+        measured = wrk_with_cpu(server, results, name, server.url + path, method="POST", body=body,
+                                ids=ctx.post_ids, headers=headers, engine=engine, **wrk)
+        results["http"][name] = asdict(measured)
     except (OSError, load.LoadError) as exc:
         results["errors"][f"{name} (reference)"] = f"the reference did not run: {exc!r}"
     finally:
@@ -552,6 +558,10 @@ def rows_of(results: dict) -> list[report.Row]:
     if http_results.get("cached page") and hello:
         rows.append(report.floor_row("signed-in page from a cache, every request a hit (reference)",
                                      http_results["cached page"], hello, cpu.get("cached page")))
+    if http_results.get("cached page without ping") and hello:
+        rows.append(report.floor_row("the same, without the pool's ping (reference)",
+                                     http_results["cached page without ping"], hello,
+                                     cpu.get("cached page without ping")))
     for name in [*ENROL_REFERENCES, SIGNED_IN_FEWEST]:
         if http_results.get(name) and debit:
             rows.append(report.floor_row(f"{name} (reference)", http_results[name], debit, cpu.get(name),

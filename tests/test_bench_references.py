@@ -156,8 +156,12 @@ def test_the_fewest_statements_write_what_aula_writes_and_keep_the_ledger(client
     status, answer, statements = fewest_enrolment(db, queries, admin, student, aulas.course)
 
     assert status == 200 and (answer.email, answer.balance) == (student.email, 998)
-    assert len(statements) == 5 and [signature(s).split(" [")[0].split(" (")[0] for s in statements] == [
-        "SELECT courses", "SELECT users", "UPDATE wallets", "INSERT enrolments", "WITH entry"]
+    assert [" ".join(s.split()[:2]) if s.startswith("WITH") else signature(s).split(" [")[0].split(" (")[0]
+            for s in statements] == [
+        "SELECT courses", "SELECT users", "SELECT platform_settings", "UPDATE wallets", "SELECT users",
+        "INSERT enrolments", "WITH entry"]
+    # The wallet first (the debit's UPDATE), then the student, as every change of participations locks them.
+    assert statements[4].endswith("FOR UPDATE")
     reference = db.session.execute(sa.select(Enrolment).where(Enrolment.user_id == student.id)).scalar_one()
     assert written(db, reference) == written(db, aulas)
     db.session.expire_all()
@@ -181,6 +185,16 @@ def test_the_fewest_statements_refuse_what_aula_refuses_and_charge_nothing(facto
         422, "not enough credits")
     not_shared = factory.course(value=1, assign_to_all=False, partners={factory.partner(): None})
     assert fewest_enrolment(db, queries, admin, factory.student(admin.partner), not_shared)[:2] == (422, "refused")
+    whitelabel = factory.partner(kind="whitelabel", credits=1)
+    own = factory.course(value=9, owner_partner_id=whitelabel.id)
+    owner = factory.user(Role.PARTNER_ADMIN, partner=whitelabel)
+    status, answer, _statements = fewest_enrolment(db, queries, owner, factory.student(whitelabel), own)
+    assert status == 200 and answer.balance == 1  # a whitelabel partner's own course is free for it
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WalletEntry)
+                             .where(WalletEntry.kind == "enrolment_debit", WalletEntry.amount == 0)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.partner_id == whitelabel.id,
+                                    AuditEvent.action == "enrolment.created")) == 1
     at_the_partners_price = factory.course(value=7, assign_to_all=False, partners={admin.partner: 3})
     status, answer, _statements = fewest_enrolment(db, queries, admin, factory.student(admin.partner),
                                                    at_the_partners_price)
