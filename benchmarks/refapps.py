@@ -1,4 +1,4 @@
-"""The two reference apps `make bench` serves beside Aula, with the same gunicorn settings.
+"""The reference apps `make bench` serves beside Aula, with the same gunicorn settings.
 
 - ``hello``: Flask answering a constant string: what the server, the worker model and
   Flask cost on this machine. List pages are measured against it.
@@ -17,8 +17,9 @@
   session's user with their tenant's version (stand-in: the wallet's balance) in its one
   SELECT, the body from the worker's memory with the session's CSRF token put in. What a
   page cache could give at best; with ``BENCH_POOL_PRE_PING=0`` without the pool's ping
-  before each request's first statement. ``POST /enrol-fewest`` is an enrolment in the fewest statements
-  (``FEWEST_SQL``) behind the same sign-in and CSRF check, answering a small fragment.
+  before each request's first statement. ``POST /enrol-fewest`` is an enrolment in the
+  fewest statements (``FEWEST_SQL``) behind the same sign-in and CSRF check, answering a
+  small fragment.
 - ``enrol``: the twelve statements of Aula's enrolment POST, as plain SQL in one transaction,
   in a bare Flask + Flask-SQLAlchemy app (no sign-in, no CSRF check, no form, no template):
   what Aula's SQL alone allows, with the wallet row locked where Aula locks it
@@ -348,7 +349,8 @@ def fewest_from_form(db, *, actor: int, partner: int) -> tuple[int, Enrolled | s
     from flask import request
 
     status, answer = fewest_statements(db.session.execute, actor=actor, partner=partner,
-                                       student=int(request.form["student_id"]), course=int(request.form["course_id"]))
+                                       student=int(request.form["student_id"]),
+                                       course=int(request.form["course_id"]))
     db.session.commit() if status == 200 else db.session.rollback()
     return status, answer
 
